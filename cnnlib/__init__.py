@@ -1,0 +1,23 @@
+"""cnnlib: the shared library of the CNN course.
+
+The NumPy core (``signal``, ``kernels``, ``conv``, ``pool``, ``nn``) needs only
+NumPy and is imported here with its public names, so ``cnnlib.conv2d`` works
+straight away.  The PyTorch parts (``models``, ``train``, ``torch_ops``) and
+the Jupyter parts (``widgets``) are loaded on first use, e.g.
+``cnnlib.models.resnet18()``, so ``import cnnlib`` stays light.
+"""
+import importlib
+
+from . import data
+from .data import mnist, fashion_mnist, mnist_arrays, fashion_mnist_arrays
+
+__version__ = "0.1.0"
+
+_LAZY = ("models", "train", "torch_ops", "viz", "widgets")
+
+
+def __getattr__(name):
+    # Module-level __getattr__ (PEP 562): import the heavy submodules only when used.
+    if name in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'cnnlib' has no attribute {name!r}")

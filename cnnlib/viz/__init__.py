@@ -1,0 +1,6 @@
+"""Figures for the course (matplotlib).
+
+One submodule per topic; every public function is re-exported here, so
+notebooks write ``from cnnlib import viz; viz.show_images(...)``.
+"""
+from .images import show_images
