@@ -1,0 +1,5 @@
+"""Interactive explorers for the notebooks (ipywidgets).
+
+Each explorer keeps its arithmetic in a plain function that tests call without a
+browser; the widget only wires sliders to that function and draws the result.
+"""
