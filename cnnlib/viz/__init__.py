@@ -4,3 +4,4 @@ One submodule per topic; every public function is re-exported here, so
 notebooks write ``from cnnlib import viz; viz.show_images(...)``.
 """
 from .images import show_images
+from .training import plot_history, show_filters, show_feature_maps
