@@ -52,6 +52,8 @@ __all__ = [
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 SUBSETS = REPO / "assets" / "subsets"
+SHARED_DATA = REPO.parent / "shared" / "data"
+LOCAL_DATA = REPO / "data"
 DATASETS = ("MNIST", "FashionMNIST")
 
 MNIST_CLASSES = tuple(str(d) for d in range(10))
@@ -124,8 +126,8 @@ def _candidates():
     env = os.environ.get("CNNLIB_DATA")
     if env:
         yield pathlib.Path(env).expanduser(), "CNNLIB_DATA"
-    yield REPO.parent / "shared" / "data", "../shared/data"
-    yield REPO / "data", "the repository's data/ folder"
+    yield SHARED_DATA, "../shared/data"
+    yield LOCAL_DATA, "the repository's data/ folder"
 
 
 def _check_name(name: str) -> str:
@@ -171,7 +173,7 @@ def data_source(name: str = "MNIST", root=None) -> str:
     for folder, label in _candidates():
         if _has_full(folder, name):
             return f"{label} ({folder})"
-    return f"the shipped subset in assets/subsets (600 train + 100 test images per class)"
+    return "the shipped subset in assets/subsets (600 train + 100 test images per class)"
 
 
 def _locate(name: str, root, download: bool) -> tuple[pathlib.Path, bool]:
@@ -185,8 +187,8 @@ def _locate(name: str, root, download: bool) -> tuple[pathlib.Path, bool]:
         return find_data_root(name), False
     except DataNotFoundError:
         if download:
-            _download(name, REPO / "data")
-            return REPO / "data", False
+            _download(name, LOCAL_DATA)
+            return LOCAL_DATA, False
     warnings.warn(
         f"Using the small {name} subset shipped with the course (6,000 training and 1,000 test "
         f"images, 600 and 100 per class): the full data set was not found. For the full "
@@ -224,7 +226,7 @@ def _torchvision_root(folder: pathlib.Path, name: str, is_subset: bool) -> pathl
     raw = folder / name / "raw"
     if all((raw / f).exists() for files in _FILES.values() for f in files):
         return folder
-    for cache in (REPO / "data" / ("subsets" if is_subset else "unpacked"),
+    for cache in (LOCAL_DATA / ("subsets" if is_subset else "unpacked"),
                   pathlib.Path(tempfile.gettempdir()) / "cnnlib-data"):
         try:
             out = cache / name / "raw"
@@ -322,7 +324,7 @@ def fashion_mnist_arrays(train: bool = True, root=None, download: bool = False):
 
 def download(root=None) -> pathlib.Path:
     """Download MNIST and Fashion-MNIST with torchvision (into ``data/`` by default)."""
-    root = pathlib.Path(root).expanduser() if root is not None else REPO / "data"
+    root = pathlib.Path(root).expanduser() if root is not None else LOCAL_DATA
     for name in DATASETS:
         if not _has_full(root, name):
             _download(name, root)

@@ -25,7 +25,7 @@ def show_images(images, titles=None, ncols=8, cmap="gray", size=1.2, vmin=None, 
     n = len(images)
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * bool(titles)),
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * (titles is not None)),
                              squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
