@@ -10,6 +10,13 @@ import importlib
 
 from . import data
 from .data import mnist, fashion_mnist, mnist_arrays, fashion_mnist_arrays
+from . import metrics
+from .metrics import (
+    confusion_matrix, one_vs_rest_counts, accuracy, precision, recall, f1_score, specificity,
+    classification_report, top_k_accuracy, top_k_error, precision_recall_curve,
+    average_precision, mean_average_precision, accuracy_per_mparam, most_confused,
+    confident_mistakes,
+)
 
 __version__ = "0.1.0"
 
