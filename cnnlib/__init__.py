@@ -10,12 +10,25 @@ import importlib
 
 from . import data
 from .data import mnist, fashion_mnist, mnist_arrays, fashion_mnist_arrays
+from . import signal, kernels
+from .signal import (
+    correlate1d, correlate1d_naive, convolve1d, correlate2d, correlate2d_naive, convolve2d,
+    conv_matrix,
+)
 from . import metrics
 from .metrics import (
     confusion_matrix, one_vs_rest_counts, accuracy, precision, recall, f1_score, specificity,
     classification_report, top_k_accuracy, top_k_error, precision_recall_curve,
     average_precision, mean_average_precision, accuracy_per_mparam, most_confused,
     confident_mistakes,
+)
+from . import conv, pool
+from .conv import (
+    conv2d, conv2d_naive, conv1d, conv_output_size, conv_padding, pad2d, sliding_windows,
+    im2col,
+)
+from .pool import (
+    max_pool2d, max_pool2d_naive, avg_pool2d, lp_pool2d, global_avg_pool2d, pool_output_size,
 )
 
 __version__ = "0.1.0"
