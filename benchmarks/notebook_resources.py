@@ -1,0 +1,98 @@
+"""Wall time and peak memory of every course notebook, each in a fresh kernel.
+
+Binder gives a session about 2 GB of memory and a shared CPU, so each notebook must
+stay under 1.5 GB peak and the whole course under 10 minutes on 2 cores.
+
+Each notebook is executed in its own child process, which starts a fresh kernel
+with nbclient.  When that child ends, ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` in
+it is the peak resident memory of the kernel it started and reaped: the exact
+peak, with no sampling.
+
+Usage, from the repository root::
+
+    python benchmarks/notebook_resources.py            # all notebooks
+    python benchmarks/notebook_resources.py notebooks/02_cnn_layers.ipynb
+
+It prints a Markdown table and writes ``benchmarks/notebook_resources.json``.
+"""
+import json
+import os
+import pathlib
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "notebook_resources.json"
+LIMIT_MB = 1536
+
+
+def run_one(path: str) -> None:
+    """Execute one notebook (in this child process) and print its figures as JSON."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=900, kernel_name="python3",
+                            resources={"metadata": {"path": str(pathlib.Path(path).parent)}})
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    # On Linux ru_maxrss is in kilobytes.
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"seconds": round(seconds, 1), "peak_mb": round(peak_mb)}))
+
+
+def import_baseline_mb() -> int:
+    """Peak memory of a process that only imports torch, torchvision and matplotlib.
+
+    Part of every notebook's peak; it depends on the torch build (a CUDA build maps far
+    more library code than the CPU-only build Binder installs).
+    """
+    code = ("import resource, torch, torchvision, matplotlib.pyplot; "
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return round(int(out.stdout) / 1024)
+
+
+def all_notebooks():
+    return sorted(p for p in (REPO / "notebooks").rglob("*.ipynb")
+                  if ".ipynb_checkpoints" not in p.parts)
+
+
+def main(paths):
+    paths = [pathlib.Path(p).resolve() for p in paths] or all_notebooks()
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results.pop("_machine", None)
+    for path in paths:
+        name = str(path.relative_to(REPO / "notebooks"))
+        out = subprocess.run([sys.executable, __file__, "--one", str(path)],
+                             capture_output=True, text=True, cwd=REPO)
+        if out.returncode != 0:
+            print(f"{name}: FAILED\n{out.stderr[-3000:]}", file=sys.stderr)
+            results[name] = {"seconds": None, "peak_mb": None}
+            continue
+        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{name}: {results[name]}", file=sys.stderr)
+    total = sum(r["seconds"] or 0 for r in results.values())
+    print("| notebook | wall time (s) | peak memory (MB) |")
+    print("|---|---:|---:|")
+    for name, r in sorted(results.items()):
+        print(f"| {name} | {r['seconds']} | {r['peak_mb']} |")
+    print(f"| **whole course** | **{total:.0f}** | max {max(r['peak_mb'] or 0 for r in results.values())} |")
+    over = [n for n, r in results.items() if r["peak_mb"] is None or r["peak_mb"] > LIMIT_MB]
+    results["_machine"] = {"cpu_cores": len(os.sched_getaffinity(0)),
+                           "machine": platform.machine(), "python": platform.python_version(),
+                           "torch_import_mb": import_baseline_mb()}
+    RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    if over:
+        sys.exit(f"over {LIMIT_MB} MB or failed: {', '.join(over)}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--one"]:
+        run_one(sys.argv[2])
+    else:
+        main(sys.argv[1:])
