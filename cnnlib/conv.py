@@ -451,3 +451,276 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
     out = _conv2d_forward(x[:, :, None, :], weight[:, :, None, :], bias, (1,) + stride,
                           ((0, 0),) + pads, (1,) + dilation, groups, padding_mode)[:, :, 0]
     return out[0] if unbatched else out
+
+
+# --------------------------------------------------------------------------------------
+# Backward passes: gradients of conv2d, and the transposed convolution
+# --------------------------------------------------------------------------------------
+# For feature_map = conv2d(x, weight) and an upstream gradient dout = dL/dfeature_map,
+# the chain rule applied to the sum at the top of this module gives
+#
+#   dL/dweight[o, c, u, v] = sum over n, i, j of dout[n, o, i, j] * x_padded[n, c, i*s + u*d, j*s + v*d]
+#       a correlation of the input with the upstream gradient;
+#   dL/dx_padded[n, c, r, t] = sum over o and every (i, j, u, v) with i*s + u*d = r and
+#       j*s + v*d = t of dout[n, o, i, j] * weight[o, c, u, v]
+#       every output value sends its gradient back along the kernel taps that produced it:
+#       a transposed convolution of dout with the weight (the full convolution of dout with
+#       the flipped kernel when the stride is 1);
+#   dL/dbias[o] = sum over n, i, j of dout[n, o, i, j].
+#
+# In im2col form the forward is out = W @ cols, so dW = dout @ cols^T and dcols = W^T @ dout;
+# col2im (the adjoint of im2col) then adds each column back onto the cells it was read from.
+
+def col2im(cols, input_shape, kernel_size, stride=1, dilation=1):
+    """Fold columns back onto an image, adding where windows overlap: the adjoint of ``im2col``.
+
+    ``im2col`` copies every cell once per window that covers it; ``col2im`` sends each
+    column entry back to its cell and sums.  So for any ``x`` and ``cols``,
+    ``sum(im2col(x) * cols) == sum(x * col2im(cols))``, which is exactly what makes
+    ``col2im(W^T @ dout)`` the input gradient of a convolution.
+
+    Parameters
+    ----------
+    cols : ndarray, shape (N, groups, C // groups * kH * kW, H_out * W_out)
+        As returned by ``im2col`` (rows ``(c, u, v)``, columns ``(i, j)``).
+    input_shape : tuple (N, C, H, W)
+        Shape of the (padded) image the columns were taken from.
+    kernel_size, stride, dilation : int or (int, int)
+
+    Returns
+    -------
+    ndarray, shape (N, C, H, W)
+    """
+    (kh, kw), (sh, sw), (dh, dw) = (_as_ints(kernel_size, "kernel_size", 2, 1),
+                                    _as_ints(stride, "stride", 2, 1),
+                                    _as_ints(dilation, "dilation", 2, 1))
+    n, c, h, w = input_shape
+    ho = (h - dh * (kh - 1) - 1) // sh + 1
+    wo = (w - dw * (kw - 1) - 1) // sw + 1
+    if cols.shape[0] != n or cols.shape[1] * cols.shape[2] != c * kh * kw or cols.shape[3] != ho * wo:
+        raise ValueError(f"cols of shape {cols.shape} do not come from an input of shape "
+                         f"{tuple(input_shape)} with a {kh}x{kw} kernel: expected "
+                         f"(N, groups, C // groups * kH * kW, H_out * W_out) with "
+                         f"C * kH * kW = {c * kh * kw} and H_out * W_out = {ho}*{wo}")
+    cols = cols.reshape(n, c, kh, kw, ho, wo)
+    image = np.zeros((n, c, h, w), dtype=cols.dtype)
+    # One strided slice per kernel tap (u, v): the cells x[i*s + u*d, j*s + v*d] over all
+    # (i, j) never collide with each other, so a plain += is safe, and overlaps between
+    # windows are summed across the kH*kW taps.  The loop is over the kernel, not pixels.
+    for u in range(kh):
+        for v in range(kw):
+            image[:, :, u * dh:u * dh + sh * (ho - 1) + 1:sh,
+                  v * dw:v * dw + sw * (wo - 1) + 1:sw] += cols[:, :, u, v]
+    return image
+
+
+def _unpad2d(xp, pads, mode, size):
+    """Adjoint of ``pad2d``: the gradient of ``x`` given the gradient of the padded array.
+
+    With zero padding the padding cells were constants, so their gradient is dropped.
+    With reflect/replicate/circular padding each padding cell is a copy of an input
+    cell and its gradient is added to that cell.
+    """
+    (top, bottom), (left, right) = pads
+    h, w = size
+    if mode in ("zeros", "constant"):
+        return xp[..., top:top + h, left:left + w]
+    np_mode = _NUMPY_PAD_MODES[mode]
+    # Which input cell each padded cell copies, per axis (pad the indices themselves),
+    # as a 0/1 matrix; the gradient then sums over the copies: P_h^T @ dxp @ P_w.
+    rows = np.pad(np.arange(h), (top, bottom), mode=np_mode)
+    cols = np.pad(np.arange(w), (left, right), mode=np_mode)
+    p_h = (rows[:, None] == np.arange(h)).astype(xp.dtype)
+    p_w = (cols[:, None] == np.arange(w)).astype(xp.dtype)
+    return p_h.T @ xp @ p_w
+
+
+def _check_dout(dout, expected, what):
+    dout = _as_real_array(dout, "dout")
+    if dout.shape != tuple(expected):
+        raise ValueError(f"dout must have the shape of the {what} output (N, C, H_out, W_out) = "
+                         f"{tuple(expected)}, got {dout.shape}")
+    return dout
+
+
+def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
+                    padding_mode="zeros"):
+    """Gradients of ``conv2d`` with respect to its input, kernels and bias.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C_out, H_out, W_out) or (C_out, H_out, W_out)
+        Upstream gradient dL/dfeature_map.
+    x : array_like, shape (N, C_in, H, W) or (C_in, H, W)
+        The forward's input.
+    weight : array_like, shape (C_out, C_in // groups, kH, kW)
+    stride, padding, dilation, groups, padding_mode :
+        The forward's arguments (see ``conv2d``).
+
+    Returns
+    -------
+    dx : ndarray, shape of ``x``
+        A transposed convolution of ``dout`` (see ``conv_transpose2d``).
+    dweight : ndarray, shape of ``weight``
+        The correlation of the padded input with ``dout``.
+    dbias : ndarray, shape (C_out,)
+        ``dout`` summed over images and positions.
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> k = np.array([[[[0.0, 1.0], [2.0, 3.0]]]])
+    >>> dx, dk, db = conv2d_backward(np.ones((1, 1, 2, 2)), x, k)
+    >>> dk[0, 0]                      # each tap's sum over the cells it touched
+    array([[ 8., 12.],
+           [20., 24.]])
+    """
+    x, weight, _, stride, pads, dilation, groups, unbatched = _check_conv(
+        x, weight, None, stride, padding, dilation, groups, padding_mode, ndim=2)
+    dtype = _float_dtype(x.dtype, weight.dtype, _as_real_array(dout, "dout").dtype)
+    xp = pad2d(x.astype(dtype, copy=False), pads, padding_mode)
+    n = x.shape[0]
+    c_out, c_per_group, kh, kw = weight.shape
+    ho = (xp.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (xp.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    expected = (c_out, ho, wo) if unbatched else (n, c_out, ho, wo)
+    dout = _check_dout(dout, expected, "conv2d").astype(dtype, copy=False).reshape(
+        n, groups, c_out // groups, ho * wo)
+    cols = im2col(xp, (kh, kw), stride, dilation, groups)       # (N, G, C/G*kH*kW, Ho*Wo)
+    w = weight.astype(dtype, copy=False).reshape(groups, c_out // groups, c_per_group * kh * kw)
+    # dW[g] = sum over images of dout[n, g] @ cols[n, g]^T: bring the images next to the
+    # positions so that one matrix product per group does the whole sum.
+    dout_g = dout.transpose(1, 2, 0, 3).reshape(groups, c_out // groups, n * ho * wo)
+    cols_g = cols.transpose(1, 0, 3, 2).reshape(groups, n * ho * wo, c_per_group * kh * kw)
+    dweight = np.matmul(dout_g, cols_g).reshape(weight.shape)
+    dbias = dout.sum(axis=(0, 3)).reshape(c_out)
+    dcols = np.matmul(w.transpose(0, 2, 1), dout)               # (N, G, C/G*kH*kW, Ho*Wo)
+    dx = _unpad2d(col2im(dcols, xp.shape, (kh, kw), stride, dilation), pads, padding_mode,
+                  x.shape[2:])
+    return (dx[0] if unbatched else dx), dweight, dbias
+
+
+def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
+                          padding_mode="zeros"):
+    """``conv2d_backward`` as plain loops: every output value hands its gradient back.
+
+    Same arguments and results as ``conv2d_backward``.  The loop is the forward loop of
+    ``conv2d_naive`` read backwards: where the forward did
+    ``out[b, o, i, j] += sum(patch * weight[o])``, the backward does
+    ``dweight[o] += dout[b, o, i, j] * patch`` and ``dpatch += dout[b, o, i, j] * weight[o]``.
+    """
+    x, weight, _, stride, pads, dilation, groups, unbatched = _check_conv(
+        x, weight, None, stride, padding, dilation, groups, padding_mode, ndim=2)
+    dtype = _float_dtype(x.dtype, weight.dtype, _as_real_array(dout, "dout").dtype)
+    xp = pad2d(x.astype(dtype), pads, padding_mode)
+    weight = weight.astype(dtype)
+    n, _, hp, wp = xp.shape
+    c_out, c_per_group, kh, kw = weight.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    ho = (hp - dh * (kh - 1) - 1) // sh + 1
+    wo = (wp - dw * (kw - 1) - 1) // sw + 1
+    expected = (c_out, ho, wo) if unbatched else (n, c_out, ho, wo)
+    dout = _check_dout(dout, expected, "conv2d").astype(dtype).reshape(n, c_out, ho, wo)
+    dxp = np.zeros_like(xp)
+    dweight = np.zeros_like(weight)
+    dbias = np.zeros(c_out, dtype=dtype)
+    out_per_group = c_out // groups
+    for b in range(n):
+        for o in range(c_out):
+            first = (o // out_per_group) * c_per_group
+            for i in range(ho):
+                for j in range(wo):
+                    rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
+                    cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+                    g = dout[b, o, i, j]
+                    dweight[o] += g * xp[b, first:first + c_per_group, rows, cols]
+                    dxp[b, first:first + c_per_group, rows, cols] += g * weight[o]
+                    dbias[o] += g
+    dx = _unpad2d(dxp, pads, padding_mode, x.shape[2:])
+    return (dx[0] if unbatched else dx), dweight, dbias
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed convolution, like ``torch.nn.functional.conv_transpose2d``.
+
+    Each input value stamps a copy of the kernel, scaled by the value, onto the output,
+    ``stride`` cells apart, and overlapping stamps add up.  That is the input gradient of
+    a ``conv2d`` with the same weight, stride, padding and dilation, which is why it is
+    also called the adjoint of the convolution (it is *not* its inverse), and why
+    decoders and segmentation networks use it to upsample.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C_in, H, W) or (C_in, H, W)
+    weight : array_like, shape (C_in, C_out // groups, kH, kW)
+        Note the order: input channels first, as for the conv2d whose adjoint this is.
+    bias : array_like, shape (C_out,), optional
+    stride, dilation : int or (int, int)
+    padding : int or (int, int)
+        Cells cropped from each side of the full result, undoing the padding of the
+        conv2d whose adjoint this is.
+    output_padding : int or (int, int)
+        Cells added at the bottom/right to pick among the input sizes a strided conv2d
+        maps to the same output size; must be smaller than the stride or the dilation.
+    groups : int
+
+    Returns
+    -------
+    ndarray, shape (N, C_out, H_out, W_out) with, per axis,
+        ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``
+    """
+    x = _as_real_array(x, "x")
+    weight = _as_real_array(weight, "weight")
+    if x.ndim not in (3, 4):
+        raise ValueError(f"x must have shape (N, C_in, H, W) (or unbatched (C_in, H, W)), "
+                         f"got {x.ndim} dimensions {x.shape}")
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    if weight.ndim != 4:
+        raise ValueError(f"weight must have shape (C_in, C_out // groups, kH, kW), got "
+                         f"{weight.ndim} dimensions {weight.shape}")
+    (groups,) = _as_ints(groups, "groups", 1, 1)
+    n, c_in, h, w = x.shape
+    if weight.shape[0] != c_in:
+        raise ValueError(f"channel mismatch: x has {c_in} channels but weight of shape "
+                         f"{weight.shape} expects {weight.shape[0]} (weight is (C_in, C_out // "
+                         f"groups, kH, kW) for a transposed convolution)")
+    if c_in % groups:
+        raise ValueError(f"groups={groups} must divide the input channels (x has {c_in})")
+    if isinstance(padding, str):
+        raise TypeError(f"padding must be an int or a tuple of 2 ints for conv_transpose2d "
+                        f"(as in torch), got {padding!r}")
+    stride = _as_ints(stride, "stride", 2, 1)
+    padding = _as_ints(padding, "padding", 2, 0)
+    output_padding = _as_ints(output_padding, "output_padding", 2, 0)
+    dilation = _as_ints(dilation, "dilation", 2, 1)
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= max(s, d):
+            raise ValueError(f"output_padding must be smaller than the stride or the dilation, "
+                             f"got output_padding={output_padding}, stride={stride}, "
+                             f"dilation={dilation}")
+    c_per_group, kh, kw = weight.shape[1:]
+    c_out = c_per_group * groups
+    if bias is not None:
+        bias = _as_real_array(bias, "bias")
+        if bias.shape != (c_out,):
+            raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got {bias.shape}")
+    full = [(size - 1) * s + d * (k - 1) + 1
+            for size, s, d, k in zip((h, w), stride, dilation, (kh, kw))]
+    out = [f + op - 2 * p for f, op, p in zip(full, output_padding, padding)]
+    if min(out) < 1:
+        raise ValueError(f"padding={padding} crops the whole output: the uncropped output is "
+                         f"{full[0] + output_padding[0]}x{full[1] + output_padding[1]}")
+    dtype = _float_dtype(x.dtype, weight.dtype, *(() if bias is None else (bias.dtype,)))
+    # The input gradient of conv2d: columns W^T @ x, folded back onto the output grid.
+    wg = weight.astype(dtype, copy=False).reshape(groups, c_in // groups, c_per_group * kh * kw)
+    xg = x.astype(dtype, copy=False).reshape(n, groups, c_in // groups, h * w)
+    cols = np.matmul(wg.transpose(0, 2, 1), xg)                # (N, G, C_out/G*kH*kW, H*W)
+    image = col2im(cols, (n, c_out, full[0], full[1]), (kh, kw), stride, dilation)
+    image = np.pad(image, ((0, 0), (0, 0), (0, output_padding[0]), (0, output_padding[1])))
+    result = image[:, :, padding[0]:padding[0] + out[0], padding[1]:padding[1] + out[1]]
+    if bias is not None:
+        result = result + bias.astype(dtype, copy=False)[:, None, None]
+    return result[0] if unbatched else result

@@ -16,7 +16,7 @@ would hold no input cell) is dropped, as PyTorch does.
 """
 import numpy as np
 
-from .conv import _as_ints, _as_real_array, _float_dtype, pad2d, sliding_windows
+from .conv import _as_ints, _as_real_array, _float_dtype, col2im, pad2d, sliding_windows
 
 
 def pool_output_size(n, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
@@ -311,3 +311,174 @@ def global_avg_pool2d(x):
     if x.ndim != 4:
         raise ValueError(f"x must have shape (N, C, H, W), got {x.ndim} dimensions {x.shape}")
     return x.astype(_float_dtype(x.dtype), copy=False).mean(axis=(2, 3), keepdims=True)
+
+
+# --------------------------------------------------------------------------------------
+# Backward passes
+# --------------------------------------------------------------------------------------
+# A pooling layer has no weights, so its backward pass only routes the upstream gradient
+# dout back to the input cells: max pooling sends each output's gradient to the one cell
+# that won its window (the others did not influence the output, their derivative is 0);
+# average pooling shares it equally among the cells of the window.  Where windows overlap,
+# a cell collects the gradients of every window it belongs to.
+
+def _pool_dout(dout, x_shape, out, unbatched, what):
+    """Check ``dout`` against the forward's output shape; return it batched."""
+    dout = _as_real_array(dout, "dout")
+    expected = x_shape[1:2] + out if unbatched else x_shape[:2] + out
+    if dout.shape != expected:
+        raise ValueError(f"dout must have the shape of the {what} output (N, C, H_out, W_out) "
+                         f"= {expected}, got {dout.shape}")
+    return dout[None] if unbatched else dout
+
+
+def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, dilation=1,
+                        ceil_mode=False, indices=None):
+    """Gradient of ``max_pool2d``: each output's gradient goes to the position of its maximum.
+
+    On ties the first maximum in the window (row-major order) gets the whole gradient,
+    the others nothing, exactly as PyTorch; a window holding NaNs routes to its last NaN.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C, H_out, W_out) or (C, H_out, W_out)
+        Upstream gradient.
+    x : array_like, shape (N, C, H, W) or (C, H, W)
+        The forward's input.
+    kernel_size, stride, padding, dilation, ceil_mode :
+        The forward's arguments.
+    indices : ndarray of int, shape of ``dout``, optional
+        The ``indices`` from ``max_pool2d(..., return_indices=True)``; given, they are
+        used instead of finding the maxima again.
+
+    Returns
+    -------
+    dx : ndarray, shape of ``x``
+
+    Examples
+    --------
+    The lecture's 1D example as a 1 x 7 image: window 3, stride 1, "same" padding 1.
+
+    >>> x = np.array([[[3.0, 5, 6, 2, 2, 9, 4]]])
+    >>> max_pool2d_backward(np.array([[[1.0, 2, 3, 4, 5, 6, 7]]]), x, (1, 3), 1, (0, 1))
+    array([[[ 0.,  1.,  9.,  0.,  0., 18.,  0.]]])
+    """
+    xb, kernel_size, stride, padding, dilation, out, unbatched = _check_pool(
+        x, kernel_size, stride, padding, dilation, ceil_mode)
+    dout = _pool_dout(dout, xb.shape, out, unbatched, "max_pool2d")
+    if indices is None:
+        _, indices = max_pool2d(xb, kernel_size, stride, padding, dilation, ceil_mode,
+                                return_indices=True)
+    else:
+        indices = np.asarray(indices)
+        indices = indices[None] if unbatched else indices
+        if indices.shape != dout.shape:
+            raise ValueError(f"indices must have the shape of dout {dout.shape}, "
+                             f"got {indices.shape}")
+    n, c, h, w = xb.shape
+    dtype = _float_dtype(xb.dtype, dout.dtype)
+    # indices hold h*w positions within each (n, c) plane; offset them to positions in
+    # the whole array and add up every gradient sent to the same cell (bincount sums).
+    plane = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+    dx = np.bincount((indices + plane).ravel(), weights=dout.ravel(), minlength=n * c * h * w)
+    dx = dx.astype(dtype, copy=False).reshape(n, c, h, w)
+    return dx[0] if unbatched else dx
+
+
+def _pool_pads(size, kernel_size, stride, padding, dilation, out):
+    """Padding ``((top, bottom), (left, right))`` of the windows, including ceil_mode's extra."""
+    pads = []
+    for n, k, s, p, d, o in zip(size, kernel_size, stride, padding, dilation, out):
+        extra = max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p))
+        pads.append((p, p + extra))
+    return tuple(pads)
+
+
+def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, ceil_mode=False,
+                        count_include_pad=True):
+    """Gradient of ``avg_pool2d``: each output's gradient is shared equally by its window.
+
+    Every cell of a window receives ``dout / count``, the same divisor the forward used
+    (see ``count_include_pad``); shares landing in the padding are dropped.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C, H_out, W_out) or (C, H_out, W_out)
+    x : array_like, shape (N, C, H, W) or (C, H, W)
+        The forward's input (only its shape matters: average pooling is linear).
+    kernel_size, stride, padding, ceil_mode, count_include_pad :
+        The forward's arguments.
+
+    Returns
+    -------
+    dx : ndarray, shape of ``x``
+    """
+    xb, kernel_size, stride, padding, dilation, out, unbatched = _check_pool(
+        x, kernel_size, stride, padding, 1, ceil_mode)
+    dout = _pool_dout(dout, xb.shape, out, unbatched, "avg_pool2d")
+    n, c, h, w = xb.shape
+    dtype = _float_dtype(xb.dtype, dout.dtype)
+    counts = [_window_counts(size, k, s, p, o, count_include_pad)
+              for size, k, s, p, o in zip(xb.shape[2:], kernel_size, stride, padding, out)]
+    share = dout.astype(dtype, copy=False) / np.multiply.outer(*counts).astype(dtype)
+    pads = _pool_pads(xb.shape[2:], kernel_size, stride, padding, dilation, out)
+    padded = (n, c, h + sum(pads[0]), w + sum(pads[1]))
+    # Pooling is a depthwise operation: the windows of one channel, as im2col columns with
+    # groups=C, each filled with its share; col2im adds them onto the cells.
+    kh, kw = kernel_size
+    cols = np.broadcast_to(share.reshape(n, c, 1, -1), (n, c, kh * kw, out[0] * out[1]))
+    dxp = col2im(cols, padded, kernel_size, stride)
+    dx = dxp[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w]
+    return dx[0] if unbatched else dx
+
+
+def lp_pool2d_backward(dout, x, p, kernel_size, stride=None, ceil_mode=False, mean=False):
+    """Gradient of ``lp_pool2d``, following PyTorch's composition step by step.
+
+    With ``S = scale * avg_pool2d(x ** p)`` (``scale = kH * kW``, or 1 for the Hoelder
+    mean) and ``out = S ** (1/p)``, the chain rule gives
+    ``dS = dout * out / (p * S)``, then average pooling's backward, then
+    ``dx = d(x ** p) * p * x ** (p - 1)``; for ``x > 0`` this is
+    ``dout * (x / out) ** (p - 1)`` summed over the windows holding ``x``.  Where ``S``
+    is 0 the gradient is 0, as in PyTorch.  ``p = inf`` is max pooling of ``|x|``.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C, H_out, W_out) or (C, H_out, W_out)
+    x : array_like, shape (N, C, H, W) or (C, H, W)
+    p, kernel_size, stride, ceil_mode, mean :
+        The forward's arguments.
+
+    Returns
+    -------
+    dx : ndarray, shape of ``x``
+    """
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"p must be a number, got {p!r}")
+    if p == 0:
+        raise ValueError("p must be non-zero (p=0 has no Lp norm)")
+    x = _as_real_array(x, "x")
+    dtype = _float_dtype(x.dtype, _as_real_array(dout, "dout").dtype)
+    x = x.astype(dtype, copy=False)
+    if np.isinf(p):
+        # out = sign * max_pool(sign * |x|): route to the winning cell, times d|x|/dx.
+        sign = 1 if p > 0 else -1
+        d_abs = sign * max_pool2d_backward(sign * np.asarray(dout, dtype), sign * np.abs(x),
+                                           kernel_size, stride, ceil_mode=ceil_mode)
+        return d_abs * np.sign(x)
+    powered = x ** dtype.type(p)
+    avg = avg_pool2d(powered, kernel_size, stride, ceil_mode=ceil_mode)
+    kh, kw = _as_ints(kernel_size, "kernel_size", 2, 1)
+    scale = dtype.type(1 if mean else kh * kw)
+    total = avg * scale
+    dout = np.asarray(dout, dtype)
+    if dout.shape != total.shape:
+        raise ValueError(f"dout must have the shape of the lp_pool2d output (N, C, H_out, W_out) "
+                         f"= {total.shape}, got {dout.shape}")
+    nonzero = total != 0
+    # d(S ** (1/p)) / dS = (1/p) S ** (1/p - 1); computed only where S != 0.
+    safe = np.where(nonzero, total, 1)
+    d_total = np.where(nonzero, dout * safe ** dtype.type(1 / p - 1) / dtype.type(p), 0)
+    d_powered = avg_pool2d_backward(d_total * scale, x, kernel_size, stride,
+                                    ceil_mode=ceil_mode)
+    return d_powered * dtype.type(p) * x ** dtype.type(p - 1)
