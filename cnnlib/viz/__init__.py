@@ -5,3 +5,4 @@ notebooks write ``from cnnlib import viz; viz.show_images(...)``.
 """
 from .images import show_images
 from .training import plot_history, show_filters, show_feature_maps
+from .conv_diagram import conv_diagram, conv_geometry

@@ -3,3 +3,4 @@
 Each explorer keeps its arithmetic in a plain function that tests call without a
 browser; the widget only wires sliders to that function and draws the result.
 """
+from .conv_explorer import conv_explorer, conv_explorer_state

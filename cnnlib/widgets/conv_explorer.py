@@ -1,0 +1,147 @@
+"""Convolution-arithmetic explorer: sliders for input size, kernel, padding, stride, dilation.
+
+``conv_explorer_state`` does the arithmetic (our output size, torch's, the formula, the
+diagram's geometry) and is what the tests call; ``conv_explorer`` wires sliders to it and
+draws ``cnnlib.viz.conv_diagram``.  PyTorch is imported only when the check runs.
+"""
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from ..conv import conv_output_size
+from ..viz.conv_diagram import conv_diagram, conv_geometry
+
+
+def _torch_output_size(input_size, kernel_size, padding, stride, dilation):
+    """Output (H, W) of torch.nn.Conv2d on a zero image, or the error torch raises."""
+    import torch
+
+    layer = torch.nn.Conv2d(1, 1, kernel_size, stride=stride, padding=padding,
+                            dilation=dilation, bias=False)
+    with torch.no_grad():
+        try:
+            out = layer(torch.zeros(1, 1, input_size, input_size))
+        except RuntimeError as error:
+            return None, str(error).splitlines()[0]
+    return tuple(out.shape[2:]), None
+
+
+def conv_explorer_state(input_size, kernel_size, padding=0, stride=1, dilation=1,
+                        position=(0, 0), check_torch=True):
+    """Everything the explorer shows for one setting of its sliders (square input/kernel).
+
+    Parameters
+    ----------
+    input_size, kernel_size, padding, stride, dilation : int
+    position : (int, int)
+        Output cell whose kernel placement is drawn; clipped into the output.
+    check_torch : bool
+        Also build ``torch.nn.Conv2d`` with these arguments and read its output size.
+
+    Returns
+    -------
+    dict with ``output_size`` (an int, or None if the kernel does not fit), ``error``
+    (our message then), ``formula`` (the lecture's formula with the numbers filled in),
+    ``unused`` (input rows/columns the last stride step leaves out, None if it does not
+    fit), ``torch_output_size`` and ``agrees`` (None without the check), ``position``,
+    ``geometry`` (``conv_geometry`` of the setting, None if it does not fit) and
+    ``text``: the line the widget shows, starting with "Output size:".
+    """
+    effective = dilation * (kernel_size - 1) + 1
+    formula = (f"floor(({input_size} + 2*{padding} - {effective}) / {stride}) + 1")
+    try:
+        size = conv_output_size(input_size, kernel_size, stride, padding, dilation)
+        error = None
+        formula += f" = {size}"
+    except ValueError as exc:
+        size, error = None, str(exc)
+    state = {"output_size": size, "error": error, "formula": formula, "unused": None,
+             "torch_output_size": None, "agrees": None, "geometry": None}
+    if size is not None:
+        position = tuple(min(max(p, 0), size - 1) for p in position)
+        state["geometry"] = conv_geometry(input_size, kernel_size, padding, stride, dilation,
+                                          position)
+    state["position"] = tuple(position)
+    if size is None:
+        text = f"Output size: none, the kernel does not fit ({error})"
+    else:
+        text = f"Output size: {size}x{size}"
+        unused = (input_size + 2 * padding - effective) % stride
+        if unused:
+            text += f" (the stride does not fit: the last {unused} row(s)/column(s) are unused)"
+        state["unused"] = unused
+    if check_torch:
+        torch_size, torch_error = _torch_output_size(input_size, kernel_size, padding, stride,
+                                                     dilation)
+        state["torch_output_size"] = torch_size
+        state["agrees"] = (torch_size is None) if size is None else torch_size == (size, size)
+        seen = f"{torch_size[0]}x{torch_size[1]}" if torch_size else f"error: {torch_error}"
+        verdict = "agrees" if state["agrees"] else "DISAGREES"
+        text += f"; torch.nn.Conv2d gives {seen} ({verdict})"
+    state["text"] = text
+    return state
+
+
+def conv_explorer(input_size=5, kernel_size=3, padding=0, stride=1, dilation=1):
+    """Sliders for a 2D convolution's arithmetic, with its diagram and output size.
+
+    Move a slider: the diagram (``cnnlib.viz.conv_diagram``) and the line
+    "Output size: ..." update, and the size is checked against ``torch.nn.Conv2d``.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Its ``sliders`` attribute maps names to the sliders and ``label`` is the
+        output-size ``Label``, so code (and tests) can drive it.
+    """
+    style = {"description_width": "110px"}
+    layout = widgets.Layout(width="340px")
+
+    def slider(description, value, low, high):
+        return widgets.IntSlider(value=value, min=low, max=high, description=description,
+                                 continuous_update=False, style=style, layout=layout)
+
+    sliders = {
+        "input_size": slider("input size", input_size, 1, 12),
+        "kernel_size": slider("kernel size", kernel_size, 1, 7),
+        "padding": slider("padding", padding, 0, 4),
+        "stride": slider("stride", stride, 1, 4),
+        "dilation": slider("dilation", dilation, 1, 3),
+        "row": slider("output row", 0, 0, 11),
+        "col": slider("output column", 0, 0, 11),
+    }
+    label = widgets.Label(layout=widgets.Layout(width="auto"))
+    formula = widgets.HTML()
+    picture = widgets.Output()
+    updating = []        # non-empty while update() runs: clamping row/col re-triggers it
+
+    def update(_=None):
+        if updating:
+            return
+        updating.append(True)
+        values = {name: s.value for name, s in sliders.items()}
+        state = conv_explorer_state(values["input_size"], values["kernel_size"],
+                                    values["padding"], values["stride"], values["dilation"],
+                                    (values["row"], values["col"]))
+        label.value = state["text"]
+        formula.value = f"<code>{state['formula']}</code>"
+        last = max((state["output_size"] or 1) - 1, 0)
+        for name in ("row", "col"):
+            sliders[name].max = last          # clamps the value into the output too
+        with picture:
+            picture.clear_output(wait=True)
+            if state["geometry"] is not None:
+                fig = conv_diagram(values["input_size"], values["kernel_size"],
+                                   values["padding"], values["stride"], values["dilation"],
+                                   state["position"])
+                display(fig)
+                plt.close(fig)
+        updating.clear()
+
+    for s in sliders.values():
+        s.observe(update, names="value")
+    update()
+    controls = widgets.VBox(list(sliders.values()))
+    box = widgets.VBox([widgets.HBox([controls, picture]), label, formula])
+    box.sliders, box.label = sliders, label
+    return box
