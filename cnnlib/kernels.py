@@ -231,9 +231,11 @@ def haar(band="LL"):
     """
     if band not in HAAR_BANDS:
         raise ValueError(f"band must be one of {', '.join(map(repr, HAAR_BANDS))}, got {band!r}")
-    filters = {"L": np.array([1.0, 1.0]) / math.sqrt(2), "H": np.array([1.0, -1.0]) / math.sqrt(2)}
-    along_x, along_y = filters[band[0]], filters[band[1]]
-    return np.outer(along_y, along_x)
+    # Each 1-D filter carries a factor 1/sqrt(2); their product 1/2 is applied
+    # once so the entries are exactly +-0.5.
+    signs = {"L": np.array([1.0, 1.0]), "H": np.array([1.0, -1.0])}
+    along_x, along_y = signs[band[0]], signs[band[1]]
+    return np.outer(along_y, along_x) / 2
 
 
 def _registry():
