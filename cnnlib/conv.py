@@ -218,7 +218,7 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1, exact=Fals
     span = padded - d * (k - 1) - 1
     if exact and span % s:
         raise ValueError(
-            f"stride {s} does not fit: (n + padding - dilation*(kernel_size-1) - 1) = {span} "
+            f"stride {s} does not fit: n + total padding - dilation*(kernel_size-1) - 1 = {span} "
             f"is not a multiple of the stride, so the last {span % s} row(s)/column(s) "
             f"are never covered")
     return span // s + 1
@@ -587,18 +587,35 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
     wo = (xp.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
     expected = (c_out, ho, wo) if unbatched else (n, c_out, ho, wo)
     dout = _check_dout(dout, expected, "conv2d").astype(dtype, copy=False).reshape(
-        n, groups, c_out // groups, ho * wo)
-    cols = im2col(xp, (kh, kw), stride, dilation, groups)       # (N, G, C/G*kH*kW, Ho*Wo)
-    w = weight.astype(dtype, copy=False).reshape(groups, c_out // groups, c_per_group * kh * kw)
-    # dW[g] = sum over images of dout[n, g] @ cols[n, g]^T: bring the images next to the
-    # positions so that one matrix product per group does the whole sum.
-    dout_g = dout.transpose(1, 2, 0, 3).reshape(groups, c_out // groups, n * ho * wo)
-    cols_g = cols.transpose(1, 0, 3, 2).reshape(groups, n * ho * wo, c_per_group * kh * kw)
-    dweight = np.matmul(dout_g, cols_g).reshape(weight.shape)
-    dbias = dout.sum(axis=(0, 3)).reshape(c_out)
-    dcols = np.matmul(w.transpose(0, 2, 1), dout)               # (N, G, C/G*kH*kW, Ho*Wo)
-    dx = _unpad2d(col2im(dcols, xp.shape, (kh, kw), stride, dilation), pads, padding_mode,
-                  x.shape[2:])
+        n, groups, c_out // groups, ho, wo)
+    k = c_per_group * kh * kw
+    # dW[g] = dout[g] @ cols[g]^T summed over images: lay out the im2col columns as
+    # (G, C/G*kH*kW, N*Ho*Wo), straight from the window view, so that one matrix
+    # product per group sums over all images and positions at once.
+    windows = sliding_windows(xp, (kh, kw), stride, dilation)   # (N, C, Ho, Wo, kH, kW)
+    cols = windows.reshape(n, groups, c_per_group, ho, wo, kh, kw).transpose(
+        1, 2, 5, 6, 0, 3, 4).reshape(groups, k, n * ho * wo)
+    dout_rows = dout.transpose(1, 2, 0, 3, 4).reshape(groups, c_out // groups, n * ho * wo)
+    dweight = np.matmul(dout_rows, cols.transpose(0, 2, 1)).reshape(weight.shape)
+    dbias = dout_rows.sum(axis=2).reshape(c_out)
+    # dx: dcols = W^T @ dout, then col2im.  This is the same computation as
+    # col2im(W^T @ dout) in im2col's layout, but with the images as the last axis: each
+    # of the kH*kW additions below then runs over long contiguous blocks instead of
+    # rows of W_out numbers, which makes it several times faster.
+    dout_last = dout.transpose(1, 2, 3, 4, 0).reshape(groups, c_out // groups, ho * wo * n)
+    w_taps = weight.astype(dtype, copy=False).reshape(
+        groups, c_out // groups, c_per_group, kh, kw).transpose(0, 3, 4, 2, 1)
+    dcols = np.matmul(w_taps.reshape(groups, kh * kw * c_per_group, c_out // groups),
+                      dout_last).reshape(groups, kh, kw, c_per_group, ho, wo, n)
+    (sh, sw), (dh, dw) = stride, dilation
+    hp, wp = xp.shape[2:]
+    dxp = np.zeros((groups, c_per_group, hp, wp, n), dtype=dtype)
+    for u in range(kh):
+        for v in range(kw):
+            dxp[:, :, u * dh:u * dh + sh * (ho - 1) + 1:sh,
+                v * dw:v * dw + sw * (wo - 1) + 1:sw] += dcols[:, u, v]
+    dxp = dxp.reshape(groups * c_per_group, hp, wp, n).transpose(3, 0, 1, 2)
+    dx = np.ascontiguousarray(_unpad2d(dxp, pads, padding_mode, x.shape[2:]))
     return (dx[0] if unbatched else dx), dweight, dbias
 
 

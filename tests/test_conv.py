@@ -35,7 +35,7 @@ def conv_cases(draw):
     dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     mode = draw(st.sampled_from(MODES))
     padding = draw(st.one_of(st.integers(0, 3), st.tuples(st.integers(0, 3), st.integers(0, 3)),
-                             st.sampled_from(["valid", "same"])))
+                             st.sampled_from(["valid", "same", "full"])))
     stride = (1, 1) if padding == "same" else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     h, w = draw(st.integers(1, 9)), draw(st.integers(1, 9))
     n = draw(st.integers(1, 3))
@@ -239,7 +239,8 @@ x4, w4 = np.zeros((1, 4, 6, 6)), np.zeros((2, 4, 3, 3))
      r"kernel \(3x3, dilation 3\) is larger than the padded input \(6x6\); pad by at least 1"),
     (lambda: conv2d(x4, w4, padding="half"), ValueError,
      r"padding must be an int, a tuple of ints or one of 'valid', 'same', 'full', got 'half'"),
-    (lambda: conv2d(x4, w4, padding="same", stride=2), ValueError, r"padding='same' needs stride=1"),
+    (lambda: conv2d(x4, w4, padding="same", stride=2), ValueError,
+     r"padding='same' needs stride=1"),
     (lambda: conv2d(x4, w4, padding_mode="mirror"), ValueError,
      r"padding_mode must be one of \('zeros', 'reflect', 'replicate', 'circular'\)"),
     (lambda: conv2d(x4, w4, padding=6, padding_mode="reflect"), ValueError,
