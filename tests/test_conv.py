@@ -16,6 +16,8 @@ MODES = ("zeros", "reflect", "replicate", "circular")
 def torch_conv2d(x, w, b, stride, padding, dilation, groups, padding_mode):
     """The oracle: torch.nn.Conv2d's own rule (F.pad for non-zero modes, then F.conv2d)."""
     c_out, _, kh, kw = w.shape
+    if padding == "full":       # not a torch option: it is padding d(k-1) on every side
+        padding = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
     layer = torch.nn.Conv2d(x.shape[1], c_out, (kh, kw), stride=stride, padding=padding,
                             dilation=dilation, groups=groups, bias=b is not None,
                             padding_mode=padding_mode, dtype=torch.from_numpy(x).dtype)
