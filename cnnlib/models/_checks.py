@@ -1,0 +1,20 @@
+"""Argument checks shared by the model factories."""
+
+
+def check_input(x, name, in_channels, size=None):
+    """Raise a ValueError that says what ``name`` expects if ``x`` is not ``(N, C, H, W)``.
+
+    ``size`` is the ``(H, W)`` a network with fully connected layers after a
+    fixed number of poolings needs; None for networks that pool globally.
+    """
+    shape = tuple(x.shape)
+    expected = f"(N, {in_channels}, {size[0]}, {size[1]})" if size else f"(N, {in_channels}, H, W)"
+    if len(shape) != 4 or shape[1] != in_channels or (size and shape[2:] != tuple(size)):
+        raise ValueError(f"{name} expects input of shape {expected}, got {shape}"
+                         + ("; resize or pad the images first" if size and len(shape) == 4
+                            and shape[1] == in_channels else ""))
+
+
+def check_positive_int(value, name):
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
