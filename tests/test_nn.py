@@ -1,0 +1,442 @@
+"""cnnlib.nn against torch: functions, layers, state dicts, optimisers, LeNet-5, gradcheck."""
+import copy
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, strategies as st
+
+from cnnlib import nn
+
+TOL = dict(rtol=0, atol=1e-9)
+
+
+def torch_grad(f, x, dout):
+    """Output and input gradient of f at x by torch.autograd."""
+    xt = torch.from_numpy(x).requires_grad_()
+    out = f(xt)
+    out.backward(torch.from_numpy(dout))
+    return out.detach().numpy(), xt.grad.numpy()
+
+
+shapes = st.lists(st.integers(1, 5), min_size=1, max_size=4).map(tuple)
+
+
+# ============================================================================ activations
+@given(shapes, st.integers(0, 2**31 - 1), st.sampled_from(["relu", "sigmoid", "tanh", "softmax"]))
+def test_activations_and_gradients_equal_torch(shape, seed, name):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(scale=3, size=shape)
+    dout = rng.normal(size=shape)
+    forward, backward = getattr(nn, name), getattr(nn, name + "_backward")
+    torch_f = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+               "softmax": lambda t: torch.softmax(t, dim=-1)}[name]
+    out, dx = torch_grad(torch_f, x, dout)
+    np.testing.assert_allclose(forward(x), out, **TOL)
+    np.testing.assert_allclose(backward(dout, x), dx, **TOL)
+
+
+def test_sigmoid_saturates_without_overflow_warnings():
+    x = np.array([-1000.0, -40.0, 0.0, 40.0, 18525.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = nn.sigmoid(x)
+    np.testing.assert_allclose(s, torch.sigmoid(torch.from_numpy(x)).numpy(), rtol=1e-15, atol=0)
+    assert s[-1] == 1.0          # the lecture's sigma(18525) is exactly 1 in float64
+
+
+def test_log_softmax_equals_torch_for_large_scores():
+    x = np.array([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]])
+    np.testing.assert_allclose(nn.log_softmax(x, axis=1),
+                               F.log_softmax(torch.from_numpy(x), dim=1).numpy(), **TOL)
+
+
+# ============================================================================ losses
+@given(st.integers(1, 6), st.integers(2, 5), st.sampled_from(["mean", "sum", "none"]),
+       st.integers(0, 2**31 - 1))
+def test_softmax_cross_entropy_equals_torch(n, k, reduction, seed):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(scale=5, size=(n, k))
+    target = rng.integers(0, k, size=n)
+    lt = torch.from_numpy(logits).requires_grad_()
+    expected = F.cross_entropy(lt, torch.from_numpy(target), reduction=reduction)
+    expected.sum().backward()
+    loss, grad = nn.softmax_cross_entropy(logits, target, reduction)
+    np.testing.assert_allclose(loss, expected.detach().numpy(), **TOL)
+    np.testing.assert_allclose(grad, lt.grad.numpy(), **TOL)
+
+
+@given(shapes, st.sampled_from(["mean", "sum", "none"]), st.integers(0, 2**31 - 1))
+def test_binary_cross_entropy_with_logits_equals_torch(shape, reduction, seed):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(scale=20, size=shape)
+    target = rng.uniform(size=shape)
+    lt = torch.from_numpy(logits).requires_grad_()
+    expected = F.binary_cross_entropy_with_logits(lt, torch.from_numpy(target),
+                                                  reduction=reduction)
+    expected.sum().backward()
+    loss, grad = nn.binary_cross_entropy_with_logits(logits, target, reduction)
+    np.testing.assert_allclose(loss, expected.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, lt.grad.numpy(), **TOL)
+
+
+def test_binary_cross_entropy_with_logits_is_finite_where_the_sigmoid_saturates():
+    # The lecture's net input 18525 with target 0: sigma rounds to 1 and log(1 - 1) = -inf,
+    # but on the logit the loss is 18525 exactly and the gradient sigma - y = 1.
+    with np.errstate(divide="ignore"):
+        assert np.log(1 - nn.sigmoid(np.array(18525.0))) == -np.inf
+    loss, grad = nn.binary_cross_entropy_with_logits(np.array([18525.0]), np.array([0.0]))
+    assert loss == 18525.0 and grad.tolist() == [1.0]
+    expected = F.binary_cross_entropy_with_logits(torch.tensor([18525.0], dtype=torch.float64),
+                                                  torch.tensor([0.0], dtype=torch.float64))
+    assert loss == expected.item()
+
+
+@given(shapes, st.sampled_from(["mean", "sum", "none"]), st.integers(0, 2**31 - 1))
+def test_mse_loss_equals_torch(shape, reduction, seed):
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=shape), rng.normal(size=shape)
+    xt = torch.from_numpy(x).requires_grad_()
+    expected = F.mse_loss(xt, torch.from_numpy(y), reduction=reduction)
+    expected.sum().backward()
+    loss, grad = nn.mse_loss(x, y, reduction)
+    np.testing.assert_allclose(loss, expected.detach().numpy(), **TOL)
+    np.testing.assert_allclose(grad, xt.grad.numpy(), **TOL)
+
+
+def test_loss_errors_name_the_argument():
+    with pytest.raises(ValueError, match=r"target must have shape \(N,\) = \(3,\)"):
+        nn.softmax_cross_entropy(np.zeros((3, 4)), np.zeros(2, int))
+    with pytest.raises(ValueError, match=r"logits must have shape \(N, K\)"):
+        nn.softmax_cross_entropy(np.zeros(4), np.zeros(4, int))
+    with pytest.raises(TypeError, match="target must hold integer class indices"):
+        nn.softmax_cross_entropy(np.zeros((3, 4)), np.zeros(3))
+    with pytest.raises(ValueError, match=r"class indices outside 0..3"):
+        nn.softmax_cross_entropy(np.zeros((3, 4)), np.array([0, 4, 1]))
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        nn.mse_loss(np.zeros(3), np.zeros(3), reduction="avg")
+    with pytest.raises(ValueError, match=r"target must have the shape of logits \(3,\)"):
+        nn.binary_cross_entropy_with_logits(np.zeros(3), np.zeros(4))
+
+
+# ============================================================================ layers
+def layer_pairs():
+    """(NumPy layer, equivalent torch layer, input shape) triples."""
+    return [
+        (nn.Conv2d(4, 6, 3, stride=2, padding=1, dilation=1, groups=2),
+         torch.nn.Conv2d(4, 6, 3, stride=2, padding=1, dilation=1, groups=2), (2, 4, 7, 6)),
+        (nn.Conv2d(3, 2, (2, 3), padding="same", dilation=2, bias=False),
+         torch.nn.Conv2d(3, 2, (2, 3), padding="same", dilation=2, bias=False), (2, 3, 6, 7)),
+        (nn.Linear(5, 3), torch.nn.Linear(5, 3), (4, 5)),
+        (nn.MaxPool2d(3, 2, 1, ceil_mode=True), torch.nn.MaxPool2d(3, 2, 1, ceil_mode=True),
+         (2, 3, 7, 6)),
+        (nn.AvgPool2d(2, 1, 1, count_include_pad=False),
+         torch.nn.AvgPool2d(2, 1, 1, count_include_pad=False), (2, 3, 5, 4)),
+        (nn.ReLU(), torch.nn.ReLU(), (3, 4)),
+        (nn.Tanh(), torch.nn.Tanh(), (3, 4)),
+        (nn.Sigmoid(), torch.nn.Sigmoid(), (3, 4)),
+        (nn.Flatten(), torch.nn.Flatten(), (2, 3, 4, 5)),
+        (nn.Flatten(0, 2), torch.nn.Flatten(0, 2), (2, 3, 4, 5)),
+        (nn.BatchNorm2d(3), torch.nn.BatchNorm2d(3), (4, 3, 5, 2)),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+@pytest.mark.parametrize("index", range(11))
+def test_layer_forward_backward_and_parameter_grads_equal_torch(index):
+    layer, tlayer, shape = layer_pairs()[index]
+    layer.to(np.float64)
+    tlayer.double()
+    # Weights copy from torch to NumPy (the other direction is tested with LeNet-5).
+    layer.load_state_dict(tlayer.state_dict())
+    rng = np.random.default_rng(index)
+    x = rng.normal(size=shape)
+    for training in (True, False):
+        layer.train(training)
+        tlayer.train(training)
+        layer.zero_grad()
+        tlayer.zero_grad()
+        out = layer(x)
+        dout = rng.normal(size=out.shape)
+        tout, dx_expected = torch_grad(tlayer, x, dout)
+        np.testing.assert_allclose(out, tout, **TOL)
+        np.testing.assert_allclose(layer.backward(dout), dx_expected, **TOL)
+        tparams = dict(tlayer.named_parameters())
+        assert [k for k, _ in layer.named_parameters()] == list(tparams)
+        for name, p in layer.named_parameters():
+            np.testing.assert_allclose(p.grad, tparams[name].grad.numpy(), **TOL)
+        for name, value in tlayer.state_dict().items():     # running statistics too
+            np.testing.assert_allclose(layer.state_dict()[name], value.numpy(), **TOL)
+
+
+def test_layer_defaults_match_torch_shapes_and_init_range():
+    conv, tconv = nn.Conv2d(6, 16, 5, rng=0), torch.nn.Conv2d(6, 16, 5)
+    lin, tlin = nn.Linear(400, 120, rng=0), torch.nn.Linear(400, 120)
+    for ours, theirs in ((conv, tconv), (lin, tlin)):
+        for (name, p), (tname, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+            assert name == tname and p.shape == tuple(tp.shape) and p.data.dtype == np.float32
+            # torch's default: uniform in +-1/sqrt(fan_in)
+            bound = 1 / np.sqrt(np.prod(tp.shape[1:]) if name == "weight"
+                                else np.prod(theirs.weight.shape[1:]))
+            assert np.abs(p.data).max() <= bound and np.abs(tp.detach().numpy()).max() <= bound
+
+
+def test_batchnorm_running_statistics_follow_torch_over_several_batches():
+    bn, tbn = nn.BatchNorm2d(3).to(np.float64), torch.nn.BatchNorm2d(3).double()
+    rng = np.random.default_rng(7)
+    for _ in range(4):
+        x = rng.normal(loc=2, scale=3, size=(5, 3, 4, 4))
+        bn(x)
+        tbn(torch.from_numpy(x))
+    for name, value in tbn.state_dict().items():
+        np.testing.assert_allclose(bn.state_dict()[name], value.numpy(), **TOL)
+    assert int(bn.num_batches_tracked) == 4
+    cumulative, tcumulative = nn.BatchNorm2d(2, momentum=None), torch.nn.BatchNorm2d(2, momentum=None)
+    for _ in range(3):
+        x = rng.normal(size=(4, 2, 3, 3)).astype(np.float32)
+        cumulative(x)
+        tcumulative(torch.from_numpy(x))
+    np.testing.assert_allclose(cumulative.running_var, tcumulative.running_var.numpy(), rtol=1e-6)
+
+
+def test_dropout_scales_survivors_routes_gradients_through_them_and_is_identity_in_eval():
+    drop = nn.Dropout(0.25, rng=0)
+    x = np.ones((200, 500))
+    out = drop(x)
+    kept = out != 0
+    assert set(np.unique(out)) == {0.0, 1 / 0.75}
+    assert abs(kept.mean() - 0.75) < 0.01            # 100,000 draws: sd of the mean 0.0014
+    dout = np.full_like(x, 2.0)
+    np.testing.assert_array_equal(drop.backward(dout), np.where(kept, 2 / 0.75, 0))
+    drop.eval()
+    assert drop(x) is x and drop.backward(dout) is dout
+    assert nn.Dropout(1.0).forward(x).max() == 0
+    with pytest.raises(ValueError, match=r"dropout probability p must be in \[0, 1\]"):
+        nn.Dropout(1.5)
+
+
+def test_gradients_accumulate_until_zero_grad_like_torch():
+    lin = nn.Linear(3, 2, rng=0).to(np.float64)
+    x = np.ones((4, 3))
+    dout = np.ones((4, 2))
+    lin(x)
+    lin.backward(dout)
+    first = lin.weight.grad.copy()
+    lin(x)
+    lin.backward(dout)
+    np.testing.assert_allclose(lin.weight.grad, 2 * first)
+    lin.zero_grad()
+    assert lin.weight.grad is None and lin.bias.grad is None
+
+
+# ============================================================================ state dicts
+def numpy_and_torch_sequentials():
+    net = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 3 * 3, 5), nn.Tanh(),
+                        nn.Linear(5, 3))
+    tnet = torch.nn.Sequential(torch.nn.Conv2d(2, 4, 3, padding=1), torch.nn.BatchNorm2d(4),
+                               torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+                               torch.nn.Linear(4 * 3 * 3, 5), torch.nn.Tanh(),
+                               torch.nn.Linear(5, 3))
+    return net, tnet
+
+
+def test_sequential_weights_copy_both_ways_with_torch():
+    net, tnet = numpy_and_torch_sequentials()
+    assert list(net.state_dict()) == list(tnet.state_dict())
+    x = np.random.default_rng(8).normal(size=(3, 2, 6, 6)).astype(np.float32)
+    # NumPy -> torch, strict: every key and shape must agree.
+    tnet.load_state_dict({k: torch.from_numpy(v) for k, v in net.state_dict().items()})
+    tnet.eval()
+    net.eval()
+    np.testing.assert_allclose(net(x), tnet(torch.from_numpy(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
+    # torch -> NumPy after changing torch's weights.
+    torch.manual_seed(1)
+    for p in tnet.parameters():
+        torch.nn.init.normal_(p)
+    net.load_state_dict(tnet.state_dict())
+    np.testing.assert_allclose(net(x), tnet(torch.from_numpy(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-5)
+    assert repr(net).startswith("Sequential(\n  (0): Conv2d(2, 4, kernel_size=(3, 3)")
+
+
+def test_load_state_dict_errors():
+    net, _ = numpy_and_torch_sequentials()
+    state = net.state_dict()
+    del state["0.bias"]
+    state["9.weight"] = np.zeros(1)
+    with pytest.raises(KeyError, match=r"missing \['0.bias'\], unexpected \['9.weight'\]"):
+        net.load_state_dict(state)
+    state = net.state_dict()
+    state["5.weight"] = np.zeros((5, 35))
+    with pytest.raises(ValueError, match=r"state_dict\['5.weight'\] has shape \(5, 35\), "
+                                         r"the model expects \(5, 36\)"):
+        net.load_state_dict(state)
+
+
+def test_layer_input_errors():
+    with pytest.raises(ValueError, match=r"Linear\(5, 3\) expects input of shape \(N, 5\)"):
+        nn.Linear(5, 3)(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(3\) expects input \(N, 3, H, W\)"):
+        nn.BatchNorm2d(3)(np.zeros((2, 4, 3, 3)))
+    with pytest.raises(ValueError, match="more than one value per channel"):
+        nn.BatchNorm2d(3)(np.zeros((1, 3, 1, 1)))
+    with pytest.raises(ValueError, match="groups=2 must divide in_channels=3"):
+        nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(TypeError, match="Sequential takes cnnlib.nn modules"):
+        nn.Sequential(torch.nn.ReLU())
+
+
+# ============================================================================ LeNet-5
+def torch_lenet5():
+    """The PyTorch LeNet-5 of the lectures: cnnlib.models.lenet5 when available."""
+    try:
+        from cnnlib.models import lenet5
+        return lenet5()
+    except ImportError:
+        tnn = torch.nn
+        model = tnn.Module()
+        model.features = tnn.Sequential(tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(),
+                                        tnn.MaxPool2d(2), tnn.Conv2d(6, 16, 5), tnn.ReLU(),
+                                        tnn.MaxPool2d(2))
+        model.classifier = tnn.Sequential(tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84),
+                                          tnn.ReLU(), tnn.Linear(84, 10))
+        model.forward = lambda x: model.classifier(torch.flatten(model.features(x), 1))
+        return model
+
+
+def test_lenet5_matches_the_pytorch_layout_and_parameter_count():
+    net, tnet = nn.lenet5(rng=0), torch_lenet5()
+    assert [(k, v.shape) for k, v in net.state_dict().items()] == \
+        [(k, tuple(v.shape)) for k, v in tnet.state_dict().items()]
+    assert sum(p.data.size for p in net.parameters()) == \
+        sum(p.numel() for p in tnet.parameters()) == 61706
+
+
+@pytest.fixture
+def lenets():
+    torch.manual_seed(0)
+    tnet = torch_lenet5().double()
+    net = nn.lenet5(dtype=np.float64).load_state_dict(tnet.state_dict())
+    rng = np.random.default_rng(9)
+    x = rng.uniform(size=(8, 1, 28, 28))
+    y = rng.integers(0, 10, size=8)
+    return net, tnet, x, y
+
+
+def _step_both(net, tnet, opt, topt, x, y):
+    loss, dscores = nn.softmax_cross_entropy(net(x), y)
+    opt.zero_grad()
+    net.backward(dscores)
+    tloss = F.cross_entropy(tnet(torch.from_numpy(x)), torch.from_numpy(y))
+    topt.zero_grad()
+    tloss.backward()
+    return loss, tloss
+
+
+def test_lenet5_loss_and_every_parameter_gradient_equal_torch(lenets):
+    net, tnet, x, y = lenets
+    opt, topt = nn.SGD(net.parameters()), torch.optim.SGD(tnet.parameters())
+    loss, tloss = _step_both(net, tnet, opt, topt, x, y)
+    assert loss == pytest.approx(tloss.item(), abs=1e-12)
+    tparams = dict(tnet.named_parameters())
+    for name, p in net.named_parameters():
+        np.testing.assert_allclose(p.grad, tparams[name].grad.numpy(), err_msg=name, **TOL)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps, lib: lib.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps, lib: lib.SGD(ps, lr=0.05, momentum=0.8, weight_decay=0.01, nesterov=True),
+    lambda ps, lib: lib.SGD(ps, lr=0.05, momentum=0.5, dampening=0.3, weight_decay=0.001),
+    lambda ps, lib: lib.Adam(ps, lr=0.01),
+    lambda ps, lib: lib.Adam(ps, lr=0.003, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01),
+], ids=["sgd-momentum", "sgd-nesterov-wd", "sgd-dampening", "adam", "adam-wd"])
+def test_lenet5_weights_equal_torch_after_three_optimiser_steps(lenets, make):
+    net, tnet, x, y = lenets
+    opt, topt = make(net.parameters(), nn), make(tnet.parameters(), torch.optim)
+    for _ in range(3):
+        loss, tloss = _step_both(net, tnet, opt, topt, x, y)
+        assert loss == pytest.approx(tloss.item(), abs=1e-9)
+        opt.step()
+        topt.step()
+    for name, value in tnet.state_dict().items():
+        np.testing.assert_allclose(net.state_dict()[name], value.numpy(), err_msg=name, **TOL)
+    # The weights really moved: the comparison is not between two untouched copies.
+    assert not np.allclose(net.state_dict()["features.0.weight"],
+                           torch_lenet5().state_dict()["features.0.weight"].numpy())
+
+
+def test_optimiser_errors():
+    with pytest.raises(ValueError, match="empty parameter list"):
+        nn.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="use model.parameters"):
+        nn.Adam([np.zeros(3)])
+    with pytest.raises(ValueError, match="nesterov momentum requires momentum > 0"):
+        nn.SGD(nn.Linear(2, 2).parameters(), lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match=r"betas must be in \[0, 1\)"):
+        nn.Adam(nn.Linear(2, 2).parameters(), betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="learning rate lr must be >= 0"):
+        nn.SGD(nn.Linear(2, 2).parameters(), lr=-1)
+
+
+# ============================================================================ gradcheck
+def test_numerical_gradient_equals_torch_autograd():
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(3, 4))
+    dout = rng.normal(size=(3, 4))
+    _, expected = torch_grad(lambda t: torch.sin(t) * t ** 2, x, dout)
+    got = nn.numerical_gradient(lambda a: np.sin(a) * a ** 2, x, dout)
+    np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-8)
+
+
+@pytest.mark.parametrize("layer, shape", [
+    (nn.Conv2d(2, 3, 3, stride=2, padding=1, rng=0), (2, 2, 5, 5)),
+    (nn.BatchNorm2d(3), (4, 3, 2, 2)),
+    (nn.Linear(4, 3, rng=0), (5, 4)),
+    (nn.Sequential(nn.Conv2d(1, 2, 3, rng=1), nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(),
+                   nn.Linear(2 * 2 * 2, 3, rng=2), nn.Sigmoid()), (2, 1, 6, 6)),
+])
+def test_gradcheck_passes_correct_layers_in_float64_copies(layer, shape):
+    x = np.random.default_rng(11).normal(size=shape).astype(np.float32)
+    report = nn.gradcheck(layer, x)
+    assert report.passed and max(report.errors.values()) < 1e-7
+    assert set(report.errors) == {"input"} | {k for k, _ in layer.named_parameters()}
+    assert all(p.data.dtype == np.float32 for p in layer.parameters())   # left untouched
+
+
+class LeakyWithABug(nn.Module):
+    """A student's leaky ReLU whose backward forgets the slope on the negative side."""
+
+    def forward(self, x):
+        self._x = x
+        return np.where(x > 0, x, 0.1 * x)
+
+    def backward(self, dout):
+        return np.where(self._x > 0, dout, 0.0)
+
+
+def test_gradcheck_catches_a_wrong_backward_and_reports_it():
+    x = np.random.default_rng(12).normal(size=(4, 5))
+    report = nn.gradcheck(LeakyWithABug(), x)
+    assert not report.passed and not report
+    assert report.errors["input"] > 1e-3
+    assert "input" in repr(report) and "FAIL" in repr(report)
+    assert nn.gradcheck(nn.tanh, x, nn.tanh_backward).passed
+    assert not nn.gradcheck(nn.tanh, x, lambda d, a: d * (1 - a ** 2)).passed
+
+
+def test_gradcheck_errors():
+    with pytest.raises(TypeError, match="needs backward"):
+        nn.gradcheck(nn.tanh, np.zeros(3))
+    with pytest.raises(ValueError, match="gave gradient 'input' of shape"):
+        nn.gradcheck(nn.tanh, np.zeros(3), lambda d, a: d[:2])
+
+
+def test_rel_error():
+    assert nn.rel_error(np.zeros(3), np.zeros(3)) == 0.0
+    assert nn.rel_error([3.0, 4.0], [3.0, 4.0]) == 0.0
+    assert nn.rel_error([1.0, 0.0], [0.0, 0.0]) == pytest.approx(1.0)
+
