@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from hypothesis import given, strategies as st
 
 from cnnlib import nn
+from cnnlib.models import lenet5 as torch_lenet5
 
 TOL = dict(rtol=0, atol=1e-9)
 
@@ -291,23 +292,6 @@ def test_layer_input_errors():
 
 
 # ============================================================================ LeNet-5
-def torch_lenet5():
-    """The PyTorch LeNet-5 of the lectures: cnnlib.models.lenet5 when available."""
-    try:
-        from cnnlib.models import lenet5
-        return lenet5()
-    except ImportError:
-        tnn = torch.nn
-        model = tnn.Module()
-        model.features = tnn.Sequential(tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(),
-                                        tnn.MaxPool2d(2), tnn.Conv2d(6, 16, 5), tnn.ReLU(),
-                                        tnn.MaxPool2d(2))
-        model.classifier = tnn.Sequential(tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84),
-                                          tnn.ReLU(), tnn.Linear(84, 10))
-        model.forward = lambda x: model.classifier(torch.flatten(model.features(x), 1))
-        return model
-
-
 def test_lenet5_matches_the_pytorch_layout_and_parameter_count():
     net, tnet = nn.lenet5(rng=0), torch_lenet5()
     assert [(k, v.shape) for k, v in net.state_dict().items()] == \
