@@ -145,7 +145,12 @@ def _batches(dataset, loader, order, num_workers):
     if loader is not None:
         kwargs = dict(num_workers=loader.num_workers, collate_fn=loader.collate_fn,
                       pin_memory=loader.pin_memory, worker_init_fn=loader.worker_init_fn)
-    yield from DataLoader(dataset, batch_sampler=order, **kwargs)
+    # Starting a DataLoader draws a seed for its workers from torch's global
+    # generator; fork it so the random numbers of training (dropout) are the same
+    # whichever form the data came in, and on a resumed run.
+    with torch.random.fork_rng(devices=[]):
+        batches = iter(DataLoader(dataset, batch_sampler=order, **kwargs))
+    yield from batches
 
 
 def _iterable_batches(dataset, loader, batch_size, num_workers):
@@ -287,8 +292,9 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
         File for checkpoints. Holds the model, optimiser and scheduler, the random
         states, the epoch and step, the order of the current epoch and the history.
     checkpoint_every : int, optional
-        Also save every this many training steps (batches); without it a
-        checkpoint is saved at the end of each epoch.
+        Also save every this many training steps (batches, counted from the
+        start of the run); without it a checkpoint is saved at the end of each
+        epoch only.
     resume : bool
         If ``checkpoint`` exists, continue from it: the run goes on exactly as if
         it had not been interrupted (same batches, same random numbers, same history).
@@ -345,7 +351,7 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
     sched = scheduler(opt) if callable(scheduler) and not hasattr(scheduler, "step") else scheduler
 
     history = History()
-    start_epoch, start_step, sums, order = 0, 0, (0.0, 0, 0, 0), None
+    start_epoch, start_step, global_step, sums, order = 0, 0, 0, (0.0, 0, 0, 0), None
     if checkpoint is not None and resume and pathlib.Path(checkpoint).exists():
         state = torch.load(checkpoint, map_location=device, weights_only=False)
         model.load_state_dict(state["model"])
@@ -354,6 +360,7 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
             sched.load_state_dict(state["scheduler"])
         history = History(**state["history"])
         start_epoch, start_step, sums = state["epoch"], state["step"], state["sums"]
+        global_step = state["global_step"]
         order = state["order"]
         _set_rng_states(state["rng"])
 
@@ -361,8 +368,9 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
         _save(checkpoint, {
             "model": model.state_dict(), "optimizer": opt.state_dict(),
             "scheduler": None if sched is None else sched.state_dict(),
-            "history": history.to_dict(), "epoch": epoch, "step": step, "sums": sums,
-            "order": order, "rng": _rng_states(), "seed": seed,
+            "history": history.to_dict(), "epoch": epoch, "step": step,
+            "global_step": global_step, "sums": sums, "order": order,
+            "rng": _rng_states(), "seed": seed,
         })
 
     for epoch in range(start_epoch, epochs):
@@ -395,6 +403,7 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
             if sched is not None:
                 sched.step()
             step += 1
+            global_step += 1
             n = len(y)
             loss_sum += loss.item() * n
             seen += n
@@ -405,7 +414,8 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}",
                             acc=f"{correct / counted:.4f}" if counted else "n/a", refresh=False)
             bar.update(1)
-            if checkpoint_every and step % checkpoint_every == 0 and step < (total or math.inf):
+            if (checkpoint_every and global_step % checkpoint_every == 0
+                    and step < (total or math.inf)):
                 save(epoch, step, (loss_sum, correct, seen, counted), order)
 
         history.train_loss.append(loss_sum / max(seen, 1))

@@ -1,0 +1,224 @@
+"""cnnlib.train: fit / evaluate / predict against plain torch computations."""
+import functools
+import subprocess
+import sys
+import textwrap
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import accuracy_score, log_loss
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from cnnlib.train import History, default_device, evaluate, fit, predict, seed_everything
+
+
+def blobs(n=96, seed=0):
+    """Three well separated classes of 1x6x6 images."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 3
+    x = torch.randn(n, 1, 6, 6, generator=g) * 0.3
+    x[:, 0, :2] += (y == 0)[:, None, None] * 2.0
+    x[:, 0, 2:4] += (y == 1)[:, None, None] * 2.0
+    x[:, 0, 4:] += (y == 2)[:, None, None] * 2.0
+    return x, y
+
+
+def small_net(dropout=0.0):
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Dropout(dropout),
+                         nn.Linear(4 * 4 * 4, 3))
+
+
+def fresh(seed=0, dropout=0.0):
+    torch.manual_seed(seed)
+    return small_net(dropout)
+
+
+def test_fit_reaches_full_training_accuracy():
+    x, y = blobs()
+    model = fresh()
+    history = fit(model, (x, y), epochs=15, lr=0.02, batch_size=16, device="cpu", progress=False)
+    assert isinstance(history, History) and len(history) == 15
+    assert history.train_acc[-1] == 1.0
+    assert evaluate(model, (x, y))["acc"] == 1.0
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.val_loss == [] and len(history.epoch_time) == 15
+
+
+def test_evaluate_and_predict_agree_with_sklearn():
+    x, y = blobs(50, seed=1)
+    model = fresh().eval()
+    with torch.no_grad():
+        logits = model(x)
+    result = evaluate(model, (x, y), batch_size=7)
+    probs = torch.softmax(logits.double(), 1).numpy()
+    assert result["n"] == 50
+    assert result["acc"] == pytest.approx(accuracy_score(y, probs.argmax(1)))
+    assert result["loss"] == pytest.approx(log_loss(y, probs, labels=[0, 1, 2]), rel=1e-5)
+    out = predict(model, TensorDataset(x, y), batch_size=7)
+    # Batches of 7 instead of 50: the same numbers up to float32 rounding.
+    np.testing.assert_allclose(out.logits, logits.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.probs.sum(1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(out.labels, y.numpy())
+    unlabelled = predict(model, x.numpy())
+    assert unlabelled.labels is None and unlabelled.logits.shape == (50, 3)
+
+
+def test_validation_history_is_evaluate_after_each_epoch():
+    x, y = blobs()
+    xv, yv = blobs(30, seed=2)
+    model = fresh()
+    history = fit(model, (x, y), (xv, yv), epochs=2, batch_size=32, progress=False)
+    final = evaluate(model, (xv, yv))
+    assert history.val_loss[-1] == pytest.approx(final["loss"])
+    assert history.val_acc[-1] == final["acc"]
+    assert history["val_acc"] is history.val_acc
+    assert set(history.to_dict()) == {"train_loss", "train_acc", "val_loss", "val_acc", "lr",
+                                      "epoch_time"}
+
+
+def test_first_epoch_equals_a_hand_written_loop():
+    x, y = blobs(40)
+    model, reference = fresh(), fresh()
+    history = fit(model, (x, y), epochs=1, optimizer=functools.partial(torch.optim.SGD, lr=0.1),
+                  batch_size=40, seed=3, progress=False)
+    # One batch holding every sample: the order does not matter for the mean loss.
+    opt = torch.optim.SGD(reference.parameters(), lr=0.1)
+    loss = F.cross_entropy(reference(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    assert history.train_loss[0] == pytest.approx(loss.item())
+    for p, q in zip(model.parameters(), reference.parameters()):
+        torch.testing.assert_close(p, q)
+
+
+def test_same_seed_same_run_and_data_forms_agree():
+    x, y = blobs()
+    runs = []
+    for data in [(x, y), (x.numpy(), y.numpy()), TensorDataset(x, y),
+                 DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)]:
+        model = fresh(dropout=0.2)
+        runs.append(fit(model, data, epochs=2, batch_size=16, seed=5, progress=False))
+    assert all(r.train_loss == runs[0].train_loss for r in runs)
+    other = fit(fresh(dropout=0.2), (x, y), epochs=2, batch_size=16, seed=6, progress=False)
+    assert other.train_loss != runs[0].train_loss
+
+
+class Interrupt(Exception):
+    pass
+
+
+def interrupting_loss(after):
+    """Cross-entropy that raises at training step ``after`` (a simulated crash)."""
+    calls = {"n": 0}
+
+    def loss_fn(output, y):
+        if torch.is_grad_enabled():
+            calls["n"] += 1
+            if calls["n"] == after:
+                raise Interrupt
+        return F.cross_entropy(output, y)
+    return loss_fn
+
+
+@pytest.mark.parametrize("form", ["pair", "loader"])
+def test_resume_after_interruption_gives_identical_history(tmp_path, form):
+    x, y = blobs(100)
+    xv, yv = blobs(30, seed=2)
+    data = (x, y) if form == "pair" else DataLoader(TensorDataset(x, y), batch_size=16,
+                                                   shuffle=True)
+    kwargs = dict(epochs=3, batch_size=16, seed=1, progress=False,
+                  scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, 5, gamma=0.7),
+                  optimizer=functools.partial(torch.optim.SGD, lr=0.1, momentum=0.9))
+    reference_model = fresh(dropout=0.3)
+    reference = fit(reference_model, data, (xv, yv), **kwargs)
+
+    path = tmp_path / "run.pt"
+    # 7 batches per epoch: crash at step 11 (epoch 2, batch 4), after the checkpoint at step 10.
+    with pytest.raises(Interrupt):
+        fit(fresh(dropout=0.3), data, (xv, yv), checkpoint=path, checkpoint_every=5,
+            loss_fn=interrupting_loss(after=11), **kwargs)
+    state = torch.load(path, weights_only=False)
+    assert (state["epoch"], state["step"]) == (1, 3)   # 10 steps = one epoch of 7 + 3
+    # Resume in a model with different initial weights: they come from the checkpoint.
+    resumed_model = fresh(seed=99, dropout=0.3)
+    resumed = fit(resumed_model, data, (xv, yv), checkpoint=path, checkpoint_every=5, **kwargs)
+    for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
+        assert resumed[key] == reference[key], key
+    for p, q in zip(resumed_model.parameters(), reference_model.parameters()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    # A finished run resumed again has nothing left to do; more epochs continue it.
+    assert fit(fresh(), data, checkpoint=path, **kwargs).train_loss == reference.train_loss
+    longer = fit(fresh(dropout=0.3), data, (xv, yv), checkpoint=path, **{**kwargs, "epochs": 4})
+    assert longer.train_loss[:3] == reference.train_loss and len(longer) == 4
+
+
+def test_scheduler_lr_recorded_and_default_device():
+    x, y = blobs(32)
+    history = fit(fresh(), (x, y), epochs=2, batch_size=16, progress=False,
+                  optimizer=functools.partial(torch.optim.SGD, lr=1.0),
+                  scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, 1, gamma=0.5))
+    assert history.lr == [0.25, 0.0625]        # stepped after each of the 2 batches per epoch
+    assert default_device("cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else (
+        "mps" if torch.backends.mps.is_available() else "cpu")
+    assert default_device().type == expected
+
+
+def test_seed_everything_makes_numpy_and_torch_repeat():
+    seed_everything(7)
+    a = (np.random.rand(3), torch.rand(3))
+    seed_everything(7)
+    b = (np.random.rand(3), torch.rand(3))
+    np.testing.assert_array_equal(a[0], b[0])
+    torch.testing.assert_close(a[1], b[1])
+
+
+def test_argument_errors(tmp_path):
+    x, y = blobs(10)
+    model = fresh()
+    with pytest.raises(ValueError, match="epochs must be a non-negative int"):
+        fit(model, (x, y), epochs=-1)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        fit(model, (x, y), batch_size=0)
+    with pytest.raises(ValueError, match="checkpoint_every needs a checkpoint path"):
+        fit(model, (x, y), checkpoint_every=3)
+    with pytest.raises(ValueError, match="X has 10 samples but y has 9"):
+        fit(model, (x, y[:9]))
+    with pytest.raises(TypeError, match="train_data must be a Dataset, a DataLoader or a pair"):
+        fit(model, x)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        fit(lambda t: t, (x, y))
+    with pytest.raises(TypeError, match="optimizer must be None"):
+        fit(model, (x, y), optimizer="adam")
+    with pytest.raises(ValueError, match="evaluate needs pairs"):
+        evaluate(model, TensorDataset(x))
+
+
+def test_progress_bars_do_not_break_nbval(tmp_path):
+    """nbval runs a notebook that trains with progress bars (widgets in a kernel)."""
+    code = textwrap.dedent("""\
+        import torch
+        from torch import nn
+        from cnnlib.train import fit
+        torch.manual_seed(0)
+        x = torch.randn(64, 1, 4, 4); y = (x.mean((1, 2, 3)) > 0).long()
+        model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+        history = fit(model, (x, y), (x, y), epochs=2, batch_size=16)""")
+    check = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(len(history), history.lr)")
+    check.outputs = [nbformat.v4.new_output("stream", name="stdout", text="2 [0.001, 0.001]\n")]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(code, execution_count=1), check]
+    check.execution_count = 2
+    path = tmp_path / "progress.ipynb"
+    nbformat.write(nb, path)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q",
+         "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-c", "/dev/null", str(path)],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
