@@ -546,7 +546,7 @@ def _check_dout(dout, expected, what):
 
 
 def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
-                    padding_mode="zeros"):
+                    padding_mode="zeros", input_grad=True):
     """Gradients of ``conv2d`` with respect to its input, kernels and bias.
 
     Parameters
@@ -558,10 +558,13 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
     weight : array_like, shape (C_out, C_in // groups, kH, kW)
     stride, padding, dilation, groups, padding_mode :
         The forward's arguments (see ``conv2d``).
+    input_grad : bool
+        Compute ``dx``.  A network's first layer does not need it (nobody trains the
+        image), and PyTorch skips it there too; ``False`` returns ``None`` instead.
 
     Returns
     -------
-    dx : ndarray, shape of ``x``
+    dx : ndarray, shape of ``x``, or None
         A transposed convolution of ``dout`` (see ``conv_transpose2d``).
     dweight : ndarray, shape of ``weight``
         The correlation of the padded input with ``dout``.
@@ -598,6 +601,8 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
     dout_rows = dout.transpose(1, 2, 0, 3, 4).reshape(groups, c_out // groups, n * ho * wo)
     dweight = np.matmul(dout_rows, cols.transpose(0, 2, 1)).reshape(weight.shape)
     dbias = dout_rows.sum(axis=2).reshape(c_out)
+    if not input_grad:
+        return None, dweight, dbias
     # dx: dcols = W^T @ dout, then col2im.  This is the same computation as
     # col2im(W^T @ dout) in im2col's layout, but with the images as the last axis: each
     # of the kH*kW additions below then runs over long contiguous blocks instead of
@@ -623,7 +628,7 @@ def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, grou
                           padding_mode="zeros"):
     """``conv2d_backward`` as plain loops: every output value hands its gradient back.
 
-    Same arguments and results as ``conv2d_backward``.  The loop is the forward loop of
+    Same arguments and results as ``conv2d_backward`` (always with ``dx``).  The loop is the forward loop of
     ``conv2d_naive`` read backwards: where the forward did
     ``out[b, o, i, j] += sum(patch * weight[o])``, the backward does
     ``dweight[o] += dout[b, o, i, j] * patch`` and ``dpatch += dout[b, o, i, j] * weight[o]``.

@@ -419,6 +419,11 @@ class Conv2d(Module):
     kernel_size, stride, padding, dilation, groups :
         As in :func:`cnnlib.conv2d` (``padding`` may be an int, a pair, "valid" or "same").
     bias : bool
+    input_grad : bool
+        Whether ``backward`` computes the gradient with respect to the input.  Set
+        it False for a network's first layer: the images are not trained, so their
+        gradient is wasted work (PyTorch skips it as the input has no
+        ``requires_grad``); ``backward`` then returns None.
     dtype : NumPy float dtype of the parameters (float32 by default).
     rng : int or numpy.random.Generator, optional
         Seed for the initialisation, which follows PyTorch's default: weights
@@ -431,7 +436,7 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, dtype=np.float32, rng=None):
+                 groups=1, bias=True, input_grad=True, dtype=np.float32, rng=None):
         kh, kw = _pair(kernel_size)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"groups={groups} must divide in_channels={in_channels} and "
@@ -439,6 +444,7 @@ class Conv2d(Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = (kh, kw)
         self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+        self.input_grad = input_grad
         rng = _rng(rng)
         bound = 1 / math.sqrt(in_channels // groups * kh * kw)
         shape = (out_channels, in_channels // groups, kh, kw)
@@ -452,7 +458,8 @@ class Conv2d(Module):
 
     def backward(self, dout):
         dx, dweight, dbias = conv2d_backward(dout, self._x, self.weight.data, self.stride,
-                                             self.padding, self.dilation, self.groups)
+                                             self.padding, self.dilation, self.groups,
+                                             input_grad=self.input_grad)
         _accumulate(self.weight, dweight)
         if self.bias is not None:
             _accumulate(self.bias, dbias)
@@ -714,7 +721,9 @@ class LeNet5(Module):
     def __init__(self, num_classes=10, in_channels=1, dtype=np.float32, rng=None):
         rng = _rng(rng)
         self.features = Sequential(
-            Conv2d(in_channels, 6, 5, padding=2, dtype=dtype, rng=rng), ReLU(), MaxPool2d(2),
+            # The images need no gradient: skip it in the first layer.
+            Conv2d(in_channels, 6, 5, padding=2, input_grad=False, dtype=dtype, rng=rng),
+            ReLU(), MaxPool2d(2),
             Conv2d(6, 16, 5, dtype=dtype, rng=rng), ReLU(), MaxPool2d(2),
         )
         self.flatten = Flatten()
@@ -729,6 +738,8 @@ class LeNet5(Module):
         return self.classifier(self.flatten(self.features(x)))
 
     def backward(self, dout):
+        """Gradients of all parameters from ``dout`` ``(N, num_classes)``; returns None
+        (the first layer skips the gradient of the images)."""
         return self.features.backward(self.flatten.backward(self.classifier.backward(dout)))
 
 
@@ -943,8 +954,10 @@ def gradcheck(f, x, backward=None, eps=1e-6, tol=1e-6, seed=0):
         dout = rng.standard_normal(out.shape)
         module.zero_grad()
         dx = module.backward(dout)
-        analytic = {"input": dx}
-        numeric = {"input": numerical_gradient(module.forward, x, dout, eps)}
+        analytic, numeric = {}, {}
+        if dx is not None:          # None: a first layer built with input_grad=False
+            analytic["input"] = dx
+            numeric["input"] = numerical_gradient(module.forward, x, dout, eps)
         for name, p in module.named_parameters():
             analytic[name] = p.grad
             numeric[name] = numerical_gradient(lambda _: module.forward(x), p.data, dout, eps)

@@ -268,3 +268,14 @@ def test_conv_transpose2d_errors():
 def test_col2im_rejects_columns_of_another_shape():
     with pytest.raises(ValueError, match="do not come from an input of shape"):
         col2im(np.zeros((1, 1, 9, 10)), (1, 1, 5, 5), 3)
+
+
+def test_input_grad_false_skips_dx_and_keeps_the_weight_gradients():
+    rng = np.random.default_rng(6)
+    x, w = rng.normal(size=(2, 3, 6, 6)), rng.normal(size=(4, 3, 3, 3))
+    dout = rng.normal(size=(2, 4, 6, 6))
+    full = conv2d_backward(dout, x, w, padding=1)
+    dx, dw, db = conv2d_backward(dout, x, w, padding=1, input_grad=False)
+    assert dx is None
+    np.testing.assert_array_equal(dw, full[1])
+    np.testing.assert_array_equal(db, full[2])

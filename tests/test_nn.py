@@ -402,6 +402,17 @@ class LeakyWithABug(nn.Module):
         return np.where(self._x > 0, dout, 0.0)
 
 
+def test_first_layer_skips_the_input_gradient_and_gradcheck_checks_the_rest():
+    net = nn.Sequential(nn.Conv2d(1, 2, 3, input_grad=False, rng=0), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(2 * 4 * 4, 3, rng=1))
+    x = np.random.default_rng(13).normal(size=(2, 1, 6, 6))
+    net.to(np.float64)
+    net(x)
+    assert net.backward(np.ones((2, 3))) is None
+    report = nn.gradcheck(net, x)
+    assert report.passed and set(report.errors) == {"0.weight", "0.bias", "3.weight", "3.bias"}
+
+
 def test_gradcheck_catches_a_wrong_backward_and_reports_it():
     x = np.random.default_rng(12).normal(size=(4, 5))
     report = nn.gradcheck(LeakyWithABug(), x)
