@@ -21,6 +21,11 @@ import urllib.request
 
 import pytest
 
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # the test is skipped or fails in the fixture with a clear message
+    PlaywrightTimeout = TimeoutError
+
 from test_jupyterlab import free_port, get_json
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -62,8 +67,14 @@ def lab(tmp_path):
             "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if os.geteuid() == 0:
         args.append("--allow-root")
+    # JupyterLab 4 renders only the cells in view ("windowing"); render them all so the
+    # explorer far down the notebook is in the page like any other output.
+    settings = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "settings"))
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -101,6 +112,11 @@ def test_notebook_02_runs_and_explorer_responds(browser, lab):
     page.set_default_timeout(60_000)
     page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell")
+    # A fresh JupyterLab may ask which kernel to start: take the notebook's own (Python 3).
+    try:
+        page.click(".jp-Dialog button:has-text('Select')", timeout=15_000)
+    except PlaywrightTimeout:
+        pass
     # Wait until the kernel is ready before running anything.
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
 
@@ -128,10 +144,18 @@ def test_notebook_02_runs_and_explorer_responds(browser, lab):
     # The explorer: scroll to it, move its first slider one step with the keyboard.
     before = page.evaluate(EXPLORER_STATE_JS)
     assert before is not None, "the convolution explorer's 'Output size:' text is not shown"
-    label = page.locator(".jp-OutputArea-output :text('Output size:')").first
-    label.scroll_into_view_if_needed()
-    explorer = page.locator(".jp-OutputArea-output", has=label).first
-    handle = explorer.locator(".widget-slider .noUi-handle").first
+    # Tag the explorer's first slider handle so the browser can focus it like a user.
+    found = page.evaluate("""() => {
+        const label = [...document.querySelectorAll('.jp-OutputArea-output .widget-label')]
+            .find(el => el.textContent.trim().startsWith('Output size:'));
+        const handle = label.closest('.jp-OutputArea-output').querySelector('.widget-slider [role=slider]');
+        if (!handle) return false;
+        handle.setAttribute('data-course-test', 'explorer-slider');
+        return true;
+    }""")
+    assert found, "the convolution explorer has no slider"
+    handle = page.locator("[data-course-test=explorer-slider]")
+    handle.scroll_into_view_if_needed()
     handle.focus()
     handle.press("ArrowRight")
     page.wait_for_function(
@@ -143,6 +167,10 @@ def test_notebook_02_runs_and_explorer_responds(browser, lab):
         page.wait_for_timeout(500)
         assert page.evaluate(EXPLORER_STATE_JS)["image"] != before["image"], "the diagram did not change"
 
+    # Decline JupyterLab's news prompt, if shown, so it does not cover the screenshot.
+    news = page.locator(".jp-toast-button:text-is('No')")
+    if news.count():
+        news.first.click()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "notebook02_explorer.png"), full_page=False)
     assert (ARTIFACTS / "notebook02_explorer.png").stat().st_size > 10_000
