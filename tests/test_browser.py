@@ -171,6 +171,7 @@ def test_notebook_02_runs_and_explorer_responds(browser, lab):
     news = page.locator(".jp-toast-button:text-is('No')")
     if news.count():
         news.first.click()
+        page.wait_for_timeout(1000)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "notebook02_explorer.png"), full_page=False)
     assert (ARTIFACTS / "notebook02_explorer.png").stat().st_size > 10_000
