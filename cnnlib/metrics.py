@@ -544,8 +544,8 @@ def precision_recall_curve(y_true, scores, *, pos_label=None, drop_intermediate=
         middle = (np.diff(tps[:-1]) != 0) | (np.diff(tps[1:]) != 0)
         keep = np.concatenate([[True], middle, [True]])
         tps, fps, thresholds = tps[keep], fps[keep], thresholds[keep]
-    detected = tps + fps
-    precision = _divide(tps, detected, 0.0)
+    # Never 0/0: every threshold detects at least the sample that set it.
+    precision = tps / (tps + fps)
     if tps[-1] == 0:
         warnings.warn("No positive class found in y_true, recall is set to one for all "
                       "thresholds.", UserWarning, stacklevel=2)
