@@ -151,11 +151,14 @@ def kernel_explorer_state(image, kernel_name="sharpen", kernel_text=EXAMPLE,
 def plot_filtering(image, kernel, output, title=None):
     """Input, kernel and output side by side; returns the figure.
 
-    Signed outputs (edge detectors) use a red-blue map centred on 0, so positive
-    and negative responses are told apart; the kernel's entries are printed on
-    it when it is at most 7x7.
+    A kernel whose weights sum to zero (an edge detector) gives a signed output,
+    drawn with a red-blue map centred on 0 so that both signs show.  Any other
+    output is an image again (a blur, a sharpening) and is drawn in grey on the
+    input's scale, so overshoots clip and a kernel that is not normalised
+    visibly changes the brightness.  The kernel's entries are printed on it
+    when it is at most 7x7.
     """
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4),
+    fig, axes = plt.subplots(1, 3, figsize=(8, 2.8),
                              gridspec_kw={"width_ratios": [1, 0.6, 1]})
     axes[0].imshow(image, cmap="gray")
     axes[0].set_title(f"input {image.shape[0]}x{image.shape[1]}")
@@ -164,12 +167,13 @@ def plot_filtering(image, kernel, output, title=None):
     axes[1].set_title(f"kernel {kernel.shape[0]}x{kernel.shape[1]}")
     if max(kernel.shape) <= 7:
         for (i, j), v in np.ndenumerate(kernel):
-            axes[1].text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8)
-    if output.min() < 0:
-        limit = np.abs(output).max()
+            colour = "white" if abs(v) > 0.6 * limit else "black"
+            axes[1].text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8, color=colour)
+    if np.isclose(kernel.sum(), 0.0, atol=1e-9):
+        limit = np.abs(output).max() or 1.0
         shown = axes[2].imshow(output, cmap="RdBu_r", vmin=-limit, vmax=limit)
     else:
-        shown = axes[2].imshow(output, cmap="gray")
+        shown = axes[2].imshow(output, cmap="gray", vmin=image.min(), vmax=image.max())
     fig.colorbar(shown, ax=axes[2], fraction=0.046)
     axes[2].set_title(f"output {output.shape[0]}x{output.shape[1]}")
     for ax in axes:
