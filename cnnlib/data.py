@@ -172,7 +172,7 @@ def data_source(name: str = "MNIST", root=None) -> str:
         return f"root={root}"
     for folder, label in _candidates():
         if _has_full(folder, name):
-            return f"{label} ({folder})"
+            return f"CNNLIB_DATA={folder}" if label == "CNNLIB_DATA" else label
     return "the shipped subset in assets/subsets (600 train + 100 test images per class)"
 
 
