@@ -379,10 +379,11 @@ def convolve2d(x, k, mode="full", boundary="fill", fillvalue=0):
     k : array_like, shape (kH, kW)
         The kernel; in mode "valid" it must fit inside ``x``.
     mode : {"full", "same", "valid"}
-        As in :func:`correlate2d`.  For an even kernel side, "same" pads
-        ``K // 2`` before and ``(K - 1) // 2`` after (before flipping), as SciPy
-        does, so ``convolve2d(x, k, "same")`` equals
-        ``correlate2d(x, k[::-1, ::-1], "same")`` only for odd kernels.
+        As in :func:`correlate2d`.  For an even kernel side, "same" pads the
+        input with ``K // 2`` rows/columns before and ``(K - 1) // 2`` after and
+        then slides the flipped kernel, as SciPy does; so
+        ``convolve2d(x, k, "same")`` equals ``correlate2d(x, k[::-1, ::-1], "same")``
+        only for odd kernels.
     boundary : {"fill", "wrap", "symm", "extend"}
         As in :func:`correlate2d`.
     fillvalue : float
