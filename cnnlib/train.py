@@ -24,6 +24,7 @@ The data may be given in three forms:
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -41,7 +42,7 @@ from torch.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset
 from tqdm.auto import tqdm
 
 __all__ = ["History", "Predictions", "fit", "evaluate", "predict", "default_device",
-           "seed_everything"]
+           "seed_everything", "cpu_cores"]
 
 TRAIN_BATCH_SIZE = 128
 EVAL_BATCH_SIZE = 1000
@@ -86,13 +87,45 @@ def _default_workers(device: torch.device) -> int:
     return min(4, os.cpu_count() or 1)
 
 
-def _limit_threads() -> None:
-    # torch starts one thread per core of the machine; inside a container or a
-    # job limited to fewer cores that oversubscribes them and slows everything down.
-    if hasattr(os, "sched_getaffinity"):
-        available = len(os.sched_getaffinity(0))
-        if torch.get_num_threads() > available:
-            torch.set_num_threads(available)
+def cpu_cores() -> int:
+    """Number of CPU cores this process may use.
+
+    ``os.cpu_count()`` reports the cores of the whole machine, but a container
+    (Binder, Colab, a CI runner) is often allowed only a few: this reads the CPU
+    affinity and the container's CPU quota (cgroup ``cpu.max``) as well.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        quota, period = pathlib.Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cores = min(cores, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores or 1)
+
+
+def _thread_count(num_threads) -> int:
+    if num_threads is not None:
+        if not isinstance(num_threads, int) or num_threads < 1:
+            raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
+        return num_threads
+    cores = cpu_cores()
+    # On a machine already busy with other work, threads that wait for each
+    # other in every operation run many times slower than a single thread.
+    if hasattr(os, "getloadavg") and os.getloadavg()[0] > cores + 0.5:
+        return 1
+    return cores
+
+
+@contextlib.contextmanager
+def _threads(num_threads):
+    """Run torch's CPU operations with ``num_threads`` threads, then restore the setting."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(_thread_count(num_threads))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 # --------------------------------------------------------------------------- data
@@ -254,7 +287,8 @@ def _make_optimizer(optimizer, model, lr):
 def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=None,
         lr: float = 1e-3, batch_size: int | None = None, loss_fn=None, scheduler=None,
         device=None, seed: int | None = 0, checkpoint=None, checkpoint_every: int | None = None,
-        resume: bool = True, num_workers: int | None = None, progress: bool = True) -> History:
+        resume: bool = True, num_workers: int | None = None, num_threads: int | None = None,
+        progress: bool = True) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_data`` and return the history.
 
     Parameters
@@ -301,6 +335,10 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
     num_workers : int, optional
         DataLoader worker processes for a Dataset. Default 0 inside Jupyter and on
         the CPU (loading in the main process), else up to 4.
+    num_threads : int, optional
+        CPU threads for torch during the run (restored afterwards). Default: the
+        cores this process may use (:func:`cpu_cores`), or 1 if the machine is
+        already busy (load average above the number of cores).
     progress : bool
         Show a ``tqdm`` progress bar per epoch with the running loss and accuracy.
 
@@ -336,9 +374,28 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
     if checkpoint_every is not None and checkpoint is None:
         raise ValueError("checkpoint_every needs a checkpoint path to save to")
 
-    _limit_threads()
-    device = default_device(device)
-    batch_size = batch_size or TRAIN_BATCH_SIZE
+    threads = _thread_count(num_threads)
+    with _threads(threads):
+        return _fit(model, train_data, val_data, epochs, optimizer, lr,
+                    batch_size or TRAIN_BATCH_SIZE, loss_fn, scheduler, default_device(device),
+                    seed, checkpoint, checkpoint_every, resume, num_workers, progress, threads)
+
+
+def _train_step(model, x, y, loss_fn, opt, sched):
+    """One step of gradient descent on the batch ``(x, y)``; returns the loss and the output."""
+    output = model(x)                # forward
+    loss = loss_fn(output, y)
+    opt.zero_grad()                  # gradients accumulate in .grad: clear the last step's
+    loss.backward()                  # backward: d loss / d parameter for every parameter
+    opt.step()                       # update the parameters
+    if sched is not None:
+        sched.step()
+    return loss, output
+
+
+def _fit(model, train_data, val_data, epochs, optimizer, lr, batch_size, loss_fn, scheduler,
+         device, seed, checkpoint, checkpoint_every, resume, num_workers, progress, threads):
+    """The loop of :func:`fit`, with its arguments checked and defaults filled in."""
     num_workers = _default_workers(device) if num_workers is None else num_workers
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     dataset, loader = _as_dataset(train_data, "train_data")
@@ -378,7 +435,8 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
         if iterable:
             if start_step:
                 raise ValueError("an IterableDataset cannot be resumed in the middle of an epoch")
-            batches, total, order = _iterable_batches(dataset, loader, batch_size, num_workers), None, None
+            batches = _iterable_batches(dataset, loader, batch_size, num_workers)
+            total, order = None, None
         else:
             if order is None:
                 order = _epoch_order(dataset, loader, batch_size, True, seed, epoch)
@@ -395,13 +453,7 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
         for batch in batches:
             x, y = _split(batch)
             x, y = x.to(device), y.to(device)
-            output = model(x)
-            loss = loss_fn(output, y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if sched is not None:
-                sched.step()
+            loss, output = _train_step(model, x, y, loss_fn, opt, sched)
             step += 1
             global_step += 1
             n = len(y)
@@ -412,7 +464,8 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
                 correct += hits
                 counted += n
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}",
-                            acc=f"{correct / counted:.4f}" if counted else "n/a", refresh=False)
+                            acc=f"{correct / counted:.4f}" if counted else "n/a",
+                            refresh=False)
             bar.update(1)
             if (checkpoint_every and global_step % checkpoint_every == 0
                     and step < (total or math.inf)):
@@ -421,7 +474,8 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
         history.train_loss.append(loss_sum / max(seen, 1))
         history.train_acc.append(correct / counted if counted else float("nan"))
         if val_data is not None:
-            val = evaluate(model, val_data, loss_fn=loss_fn, device=device, num_workers=num_workers)
+            val = evaluate(model, val_data, loss_fn=loss_fn, device=device,
+                           num_workers=num_workers, num_threads=threads)
             history.val_loss.append(val["loss"])
             history.val_acc.append(val["acc"])
             bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}",
@@ -438,10 +492,10 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
 
 
 # --------------------------------------------------------------------------- evaluate / predict
-def _outputs(model, data, batch_size, device, num_workers, name, progress, desc):
+def _outputs(model, data, batch_size, device, num_workers, num_threads, progress, desc):
     """Yield ``(output, y_or_None)`` for every batch of ``data`` with the model in eval mode."""
     device = default_device(device)
-    dataset, loader = _as_dataset(data, name)
+    dataset, loader = _as_dataset(data, "data")
     if isinstance(dataset, IterableDataset):
         batches = _iterable_batches(dataset, loader, batch_size, num_workers or 0)
         total = None
@@ -452,7 +506,7 @@ def _outputs(model, data, batch_size, device, num_workers, name, progress, desc)
     model.eval()
     model.to(device)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), _threads(num_threads):
             for batch in tqdm(batches, total=total, desc=desc, disable=not progress, leave=False):
                 if isinstance(batch, (tuple, list)):
                     x, y = batch[0], (batch[1] if len(batch) > 1 else None)
@@ -464,7 +518,8 @@ def _outputs(model, data, batch_size, device, num_workers, name, progress, desc)
 
 
 def evaluate(model: nn.Module, data, loss_fn=None, batch_size: int | None = None, device=None,
-             num_workers: int | None = None, progress: bool = False) -> dict:
+             num_workers: int | None = None, num_threads: int | None = None,
+             progress: bool = False) -> dict:
     """Mean loss and accuracy of ``model`` on ``data``, in eval mode and without gradients.
 
     Parameters
@@ -477,6 +532,8 @@ def evaluate(model: nn.Module, data, loss_fn=None, batch_size: int | None = None
         Default 1000 (no gradients are kept, so batches can be large).
     device : str or torch.device, optional
         Default :func:`default_device`.
+    num_workers, num_threads : int, optional
+        As in :func:`fit`.
     progress : bool
         Show a progress bar.
 
@@ -488,7 +545,7 @@ def evaluate(model: nn.Module, data, loss_fn=None, batch_size: int | None = None
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     loss_sum, correct, seen, counted = 0.0, 0, 0, 0
     for output, y in _outputs(model, data, batch_size or EVAL_BATCH_SIZE, device, num_workers,
-                              "data", progress, "evaluate"):
+                              num_threads, progress, "evaluate"):
         if y is None:
             raise ValueError("data has no labels: evaluate needs pairs (x, y); use predict()")
         n = len(y)
@@ -516,7 +573,8 @@ class Predictions(NamedTuple):
 
 
 def predict(model: nn.Module, data, batch_size: int | None = None, device=None,
-            num_workers: int | None = None, progress: bool = False) -> Predictions:
+            num_workers: int | None = None, num_threads: int | None = None,
+            progress: bool = False) -> Predictions:
     """Scores, class probabilities and true labels of ``data`` as NumPy arrays.
 
     Parameters
@@ -524,9 +582,11 @@ def predict(model: nn.Module, data, batch_size: int | None = None, device=None,
     model : nn.Module
         Maps ``(N, C, H, W)`` to logits ``(N, num_classes)``.
     data : Dataset, DataLoader, pair ``(X, y)``, or a single array/tensor ``X``
-        Data in its stored order (never shuffled).
+        Taken in its stored order (a DataLoader in its own sampler's order).
     batch_size : int, optional
         Default 1000.
+    device, num_workers, num_threads, progress
+        As in :func:`evaluate`.
 
     Returns
     -------
@@ -544,7 +604,7 @@ def predict(model: nn.Module, data, batch_size: int | None = None, device=None,
         data = TensorDataset(torch.as_tensor(data))
     logits, labels = [], []
     for output, y in _outputs(model, data, batch_size or EVAL_BATCH_SIZE, device, num_workers,
-                              "data", progress, "predict"):
+                              num_threads, progress, "predict"):
         logits.append(output.float().cpu())
         if y is not None:
             labels.append(y.cpu())

@@ -13,7 +13,8 @@ from sklearn.metrics import accuracy_score, log_loss
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from cnnlib.train import History, default_device, evaluate, fit, predict, seed_everything
+from cnnlib.train import (History, cpu_cores, default_device, evaluate, fit, predict,
+                          seed_everything)
 
 
 def blobs(n=96, seed=0):
@@ -167,6 +168,18 @@ def test_scheduler_lr_recorded_and_default_device():
     expected = "cuda" if torch.cuda.is_available() else (
         "mps" if torch.backends.mps.is_available() else "cpu")
     assert default_device().type == expected
+
+
+def test_threads_are_restored_after_fit():
+    import os
+
+    x, y = blobs(32)
+    before = torch.get_num_threads()
+    fit(fresh(), (x, y), epochs=1, num_threads=1, progress=False)
+    assert torch.get_num_threads() == before
+    assert 1 <= cpu_cores() <= os.cpu_count()
+    with pytest.raises(ValueError, match="num_threads must be a positive int"):
+        fit(fresh(), (x, y), num_threads=0)
 
 
 def test_seed_everything_makes_numpy_and_torch_repeat():
