@@ -97,6 +97,17 @@ def _pair(y_true, y_pred, num_classes):
     return y_true, y_pred, _num_classes(num_classes, (y_true, "y_true"), (y_pred, "y_pred"))
 
 
+def _check_scores(y_true, scores):
+    """The checks shared by every score array: numbers, one per sample, all finite."""
+    if scores.dtype.kind not in "iuf":
+        raise TypeError(f"scores must be numbers, got dtype {scores.dtype}")
+    if len(scores) != len(y_true):
+        raise ValueError(f"y_true and scores must have the same length, "
+                         f"got {len(y_true)} and {len(scores)}")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("scores holds NaN or infinite values")
+
+
 def _class_scores(y_true, scores):
     """Validate labels with a ``(N, C)`` score matrix (one column per class)."""
     y_true = _labels(y_true, "y_true")
@@ -104,13 +115,7 @@ def _class_scores(y_true, scores):
     if scores.ndim != 2:
         raise ValueError(f"scores must have shape (N, C), one column per class, "
                          f"got shape {scores.shape}")
-    if scores.dtype.kind not in "iuf":
-        raise TypeError(f"scores must be numbers, got dtype {scores.dtype}")
-    if len(scores) != len(y_true):
-        raise ValueError(f"y_true and scores must have the same length (N), "
-                         f"got {len(y_true)} and {len(scores)}")
-    if not np.all(np.isfinite(scores)):
-        raise ValueError("scores holds NaN or infinite values")
+    _check_scores(y_true, scores)
     num_classes = scores.shape[1]
     if y_true.max() >= num_classes:
         raise ValueError(f"y_true holds the label {y_true.max()}, but scores has only "
@@ -129,13 +134,7 @@ def _binary_scores(y_true, scores, pos_label):
         raise ValueError(f"scores must have shape (N,), the score of the positive class for "
                          f"each sample, got shape {scores.shape}; for a column of class "
                          f"scores pass scores[:, c] with pos_label=c")
-    if scores.dtype.kind not in "iuf":
-        raise TypeError(f"scores must be numbers, got dtype {scores.dtype}")
-    if len(scores) != len(y_true):
-        raise ValueError(f"y_true and scores must have the same length, "
-                         f"got {len(y_true)} and {len(scores)}")
-    if not np.all(np.isfinite(scores)):
-        raise ValueError("scores holds NaN or infinite values")
+    _check_scores(y_true, scores)
     if pos_label is None:
         # As in scikit-learn: without pos_label the labels must already be 0/1.
         if y_true.max() > 1:
