@@ -123,8 +123,6 @@ def conv_explorer(input_size=5, kernel_size=3, padding=0, stride=1, dilation=1):
         state = conv_explorer_state(values["input_size"], values["kernel_size"],
                                     values["padding"], values["stride"], values["dilation"],
                                     (values["row"], values["col"]))
-        label.value = state["text"]
-        formula.value = f"<code>{state['formula']}</code>"
         last = max((state["output_size"] or 1) - 1, 0)
         for name in ("row", "col"):
             sliders[name].max = last          # clamps the value into the output too
@@ -136,6 +134,9 @@ def conv_explorer(input_size=5, kernel_size=3, padding=0, stride=1, dilation=1):
                                    state["position"])
                 display(fig)
                 plt.close(fig)
+        # The text changes last, so when it shows the new size the diagram is already there.
+        formula.value = f"<code>{state['formula']}</code>"
+        label.value = state["text"]
         updating.clear()
 
     for s in sliders.values():
