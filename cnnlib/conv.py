@@ -461,7 +461,8 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
 # For feature_map = conv2d(x, weight) and an upstream gradient dout = dL/dfeature_map,
 # the chain rule applied to the sum at the top of this module gives
 #
-#   dL/dweight[o, c, u, v] = sum over n, i, j of dout[n, o, i, j] * x_padded[n, c, i*s + u*d, j*s + v*d]
+#   dL/dweight[o, c, u, v] = sum over n, i, j of
+#           dout[n, o, i, j] * x_padded[n, c, i*s + u*d, j*s + v*d]
 #       a correlation of the input with the upstream gradient;
 #   dL/dx_padded[n, c, r, t] = sum over o and every (i, j, u, v) with i*s + u*d = r and
 #       j*s + v*d = t of dout[n, o, i, j] * weight[o, c, u, v]
@@ -499,7 +500,8 @@ def col2im(cols, input_shape, kernel_size, stride=1, dilation=1):
     n, c, h, w = input_shape
     ho = (h - dh * (kh - 1) - 1) // sh + 1
     wo = (w - dw * (kw - 1) - 1) // sw + 1
-    if cols.shape[0] != n or cols.shape[1] * cols.shape[2] != c * kh * kw or cols.shape[3] != ho * wo:
+    if (cols.ndim != 4 or cols.shape[0] != n or cols.shape[1] * cols.shape[2] != c * kh * kw
+            or cols.shape[3] != ho * wo):
         raise ValueError(f"cols of shape {cols.shape} do not come from an input of shape "
                          f"{tuple(input_shape)} with a {kh}x{kw} kernel: expected "
                          f"(N, groups, C // groups * kH * kW, H_out * W_out) with "
@@ -628,8 +630,8 @@ def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, grou
                           padding_mode="zeros"):
     """``conv2d_backward`` as plain loops: every output value hands its gradient back.
 
-    Same arguments and results as ``conv2d_backward`` (always with ``dx``).  The loop is the forward loop of
-    ``conv2d_naive`` read backwards: where the forward did
+    Same arguments and results as ``conv2d_backward`` (always with ``dx``).  The loop is
+    the forward loop of ``conv2d_naive`` read backwards: where the forward did
     ``out[b, o, i, j] += sum(patch * weight[o])``, the backward does
     ``dweight[o] += dout[b, o, i, j] * patch`` and ``dpatch += dout[b, o, i, j] * weight[o]``.
     """

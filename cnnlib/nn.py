@@ -315,13 +315,14 @@ class Module:
 
         The keys must be exactly those of :meth:`state_dict`, so a PyTorch
         model's ``state_dict()`` loads into the NumPy model with the same layers.
+        Returns the module itself, so ``net = lenet5().load_state_dict(...)`` works.
         """
         own = dict(self._named_state())
         missing = sorted(set(own) - set(state_dict))
         unexpected = sorted(set(state_dict) - set(own))
         if missing or unexpected:
-            raise KeyError(f"state_dict keys do not match the model: missing {missing}, "
-                           f"unexpected {unexpected}")
+            raise ValueError(f"state_dict keys do not match the model: missing {missing}, "
+                             f"unexpected {unexpected}")
         for key, target in own.items():
             value = np.asarray(state_dict[key])
             if value.shape != target.shape:
@@ -449,7 +450,8 @@ class Conv2d(Module):
         bound = 1 / math.sqrt(in_channels // groups * kh * kw)
         shape = (out_channels, in_channels // groups, kh, kw)
         self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dtype))
-        self.bias = Parameter(rng.uniform(-bound, bound, out_channels).astype(dtype)) if bias else None
+        self.bias = (Parameter(rng.uniform(-bound, bound, out_channels).astype(dtype))
+                     if bias else None)
 
     def forward(self, x):
         self._x = x
@@ -482,8 +484,10 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         rng = _rng(rng)
         bound = 1 / math.sqrt(in_features)
-        self.weight = Parameter(rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype))
-        self.bias = Parameter(rng.uniform(-bound, bound, out_features).astype(dtype)) if bias else None
+        shape = (out_features, in_features)
+        self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dtype))
+        self.bias = (Parameter(rng.uniform(-bound, bound, out_features).astype(dtype))
+                     if bias else None)
 
     def forward(self, x):
         if x.ndim != 2 or x.shape[1] != self.in_features:
@@ -530,9 +534,10 @@ class MaxPool2d(Module):
 
 
 class AvgPool2d(Module):
-    """Average pooling layer, like ``torch.nn.AvgPool2d``; arguments as in :func:`cnnlib.avg_pool2d`."""
+    """Average pooling layer, like ``torch.nn.AvgPool2d``; arguments as in ``cnnlib.avg_pool2d``."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
@@ -632,7 +637,8 @@ class BatchNorm2d(Module):
             mean = x.mean(axis=axes)
             var = x.var(axis=axes)
             self.num_batches_tracked += 1
-            momentum = 1 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+            momentum = (1 / float(self.num_batches_tracked) if self.momentum is None
+                        else self.momentum)
             self.running_mean *= 1 - momentum
             self.running_mean += momentum * mean
             self.running_var *= 1 - momentum
@@ -790,7 +796,8 @@ class SGD(Optimizer):
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
         super().__init__(params, lr)
         if momentum < 0 or weight_decay < 0:
-            raise ValueError(f"momentum and weight_decay must be >= 0, got {momentum}, {weight_decay}")
+            raise ValueError(f"momentum and weight_decay must be >= 0, got momentum={momentum}, "
+                             f"weight_decay={weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
         self.momentum, self.dampening = momentum, dampening
@@ -839,7 +846,8 @@ class Adam(Optimizer):
             if self.weight_decay:
                 g = g + self.weight_decay * p.data
             if not state:
-                state.update(step=0, exp_avg=np.zeros_like(p.data), exp_avg_sq=np.zeros_like(p.data))
+                state.update(step=0, exp_avg=np.zeros_like(p.data),
+                             exp_avg_sq=np.zeros_like(p.data))
             state["step"] += 1
             t = state["step"]
             m, v = state["exp_avg"], state["exp_avg_sq"]
