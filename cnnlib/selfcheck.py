@@ -69,12 +69,12 @@ def _call(fn, name, case, *args, **kwargs):
 
 def _as_array(out, name, case, what="the result"):
     if out is None:
-        raise SelfCheckError(f"{name} returned None on case {case}: did you forget `return`?")
+        raise SelfCheckError(f"{name}, case {case}: returned None. Did you forget `return`?")
     try:
         return np.asarray(out, dtype=np.float64)
     except (TypeError, ValueError):
-        raise SelfCheckError(f"{name} must return {what} as a NumPy array, got "
-                             f"{type(out).__name__} on case {case}") from None
+        raise SelfCheckError(f"{name}, case {case}: must return {what} as a NumPy array, "
+                             f"got {type(out).__name__}") from None
 
 
 def _rel_error(a, b):
@@ -125,7 +125,7 @@ def _check_unchanged(before, after, name, case, what="x"):
     for b, a, arg in zip(before, after, what.split(", ")):
         if not np.array_equal(b, a):
             raise SelfCheckError(
-                f"{name} changed its input `{arg}` in place on case {case} (e.g. with +=, "
+                f"{name}, case {case}: changed its input `{arg}` in place (e.g. with +=, "
                 f"x[...] = or np.pad's result written back): work on a new array.")
 
 
@@ -359,8 +359,8 @@ def check_conv2d_backward(conv2d_backward, name=None):
         if not isinstance(got, (tuple, list)) or len(got) != 3:
             got_text = (f"a tuple of {len(got)}" if isinstance(got, (tuple, list))
                         else type(got).__name__)
-            raise SelfCheckError(f"{name} must return a tuple (dx, dweight, dbias), got "
-                                 f"{got_text} on case {case}")
+            raise SelfCheckError(f"{name}, case {case}: must return a tuple (dx, dweight, "
+                                 f"dbias), got {got_text}")
         dx, dw, db = (_as_array(g, name, case, what) for g, what in
                       zip(got, ("dx", "dweight", "dbias")))
         ref_dx, ref_dw, ref_db = _conv2d_backward_ref(dout, x, w, stride=s, padding=p)
@@ -516,8 +516,8 @@ def _torch_call(fn, name, case, *args):
     import torch
     out = _call(fn, name, case, *args)
     if not isinstance(out, torch.Tensor):
-        raise SelfCheckError(f"{name} must return a torch.Tensor (e.g. torch.from_numpy(out)), "
-                             f"got {type(out).__name__} on case {case}")
+        raise SelfCheckError(f"{name}, case {case}: must return a torch.Tensor (e.g. "
+                             f"torch.from_numpy(out)), got {type(out).__name__}")
     return out
 
 
@@ -627,13 +627,13 @@ def check_max_pool2d_function(max_pool2d_apply, name=None):
 
 # --------------------------------------------------------------------------- whole models
 def _leaf_shapes(model, x):
-    """Output shape of every leaf module for input ``x``, as far as the forward gets."""
+    """Input shape of every leaf module for input ``x``, as far as the forward gets."""
     import torch
     shapes, hooks = [], []
     for mod_name, module in model.named_modules():
         if not list(module.children()):
-            hooks.append(module.register_forward_hook(
-                lambda m, inp, out, n=mod_name: shapes.append((n, m, tuple(inp[0].shape)))))
+            hooks.append(module.register_forward_pre_hook(
+                lambda m, inp, n=mod_name: shapes.append((n, m, tuple(inp[0].shape)))))
     try:
         with torch.no_grad():
             model(x)
@@ -650,8 +650,9 @@ def check_model(model, num_classes=10, input_size=(1, 28, 28), params=None, name
 
     Parameters
     ----------
-    model : torch.nn.Module
-        Maps ``(N, *input_size)`` images to ``(N, num_classes)`` logits.
+    model : torch.nn.Module, or a class (callable) that builds one without arguments
+        Maps ``(N, *input_size)`` images to ``(N, num_classes)`` logits.  Give the class
+        (``check_model(MyNet)``) to have a stub in ``__init__`` reported as such.
     num_classes : int
     input_size : tuple (C, H, W)
     params : int, optional
@@ -667,6 +668,9 @@ def check_model(model, num_classes=10, input_size=(1, 28, 28), params=None, name
     """
     import torch
     from torch import nn
+    if not isinstance(model, nn.Module) and callable(model):
+        name = name or getattr(model, "__name__", "model")
+        model = _call(model, name, "building the model")
     name = name or type(model).__name__
     if not isinstance(model, nn.Module):
         raise SelfCheckError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
@@ -675,8 +679,8 @@ def check_model(model, num_classes=10, input_size=(1, 28, 28), params=None, name
     try:
         out = model(x)
     except NotImplementedError as exc:
-        raise SelfCheckError(f"{name} is not written yet: it raises NotImplementedError "
-                             f"(hint: {exc}).") from None
+        raise SelfCheckError(f"{name}.forward is not written yet: it raises "
+                             f"NotImplementedError (hint: {exc}).") from None
     except RuntimeError as exc:
         for layer_name, layer, shape in _leaf_shapes(model, x):
             if isinstance(layer, nn.Linear) and shape[-1] != layer.in_features:
@@ -791,7 +795,8 @@ def check_basic_block(BasicBlock, name=None):
         try:
             out = block(x)
         except NotImplementedError as exc:
-            raise SelfCheckError(f"{name}.forward is not written yet (hint: {exc}).") from None
+            raise SelfCheckError(f"{name}.forward is not written yet: it raises "
+                                 f"NotImplementedError (hint: {exc}).") from None
         except RuntimeError as exc:
             exc.add_note(f"[self-check] {name}, case {case}: with a different number of "
                          f"channels or stride 2 the shortcut must change shape too: a 1x1 "
