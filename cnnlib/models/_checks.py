@@ -18,3 +18,14 @@ def check_input(x, name, in_channels, size=None):
 def check_positive_int(value, name):
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValueError(f"{name} must be a positive int, got {value!r}")
+
+
+def is_meta(module):
+    """True for a model built on the ``meta`` device (shapes only, no values).
+
+    Such a model is only measured (``summary``), never run on data, so the
+    factories skip their weight initialisation for it: there are no values to
+    set, and PyTorch's random initialisers on meta tensors would import its
+    whole compiler stack (about 200 MB).
+    """
+    return any(p.is_meta for p in module.parameters())

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from ._checks import check_input, check_positive_int
+from ._checks import check_input, check_positive_int, is_meta
 
 __all__ = ["DenseNet", "densenet121", "densenet169", "densenet201"]
 
@@ -110,6 +110,8 @@ class DenseNet(nn.Module):
                 channels //= 2
         self.features.add_module("norm5", nn.BatchNorm2d(channels))
         self.classifier = nn.Linear(channels, num_classes)
+        if is_meta(self):    # built to be measured only: no values to initialise
+            return
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight)

@@ -13,7 +13,7 @@ torchvision has no MobileNet v1, so the names here are our own.
 """
 from torch import nn
 
-from ._checks import check_input, check_positive_int
+from ._checks import check_input, check_positive_int, is_meta
 
 __all__ = ["MobileNetV1", "DepthwiseSeparable", "MOBILENET_V1_CONFIG", "mobilenet_v1"]
 
@@ -80,6 +80,8 @@ class MobileNetV1(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout),
                                         nn.Linear(channels, num_classes))
+        if is_meta(self):    # built to be measured only: no values to initialise
+            return
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from ._checks import check_input, check_positive_int
+from ._checks import check_input, check_positive_int, is_meta
 
 __all__ = ["BasicBlock", "Bottleneck", "ShortcutA", "ResNet", "CifarResNet",
            "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
@@ -227,6 +227,8 @@ class CifarResNet(nn.Module):
 
 
 def _init_weights(model):
+    if is_meta(model):    # built to be measured only: no values to initialise
+        return
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")

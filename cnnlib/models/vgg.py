@@ -18,7 +18,7 @@ loads its ImageNet weights.
 import torch
 from torch import nn
 
-from ._checks import check_input, check_positive_int
+from ._checks import check_input, check_positive_int, is_meta
 
 __all__ = ["VGG", "CONFIGS", "make_layers", "vgg11", "vgg13", "vgg16", "vgg19",
            "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"]
@@ -94,6 +94,8 @@ class VGG(nn.Module):
             nn.Linear(4096, 4096), nn.ReLU(inplace=True), nn.Dropout(dropout),
             nn.Linear(4096, num_classes),
         )
+        if is_meta(self):    # built to be measured only: no values to initialise
+            return
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 # He et al. 2015: variance 2/fan keeps the signal's scale through ReLUs.

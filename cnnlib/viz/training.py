@@ -18,7 +18,7 @@ def _get(history, key):
         return []
 
 
-def plot_history(history, title=None, size=(9, 3.2)):
+def plot_history(history, title=None, size=(9, 3.2), val_label="val"):
     """Loss and accuracy per epoch, training and validation, side by side.
 
     Parameters
@@ -30,6 +30,9 @@ def plot_history(history, title=None, size=(9, 3.2)):
     title : str, optional
     size : (float, float)
         Figure size in inches.
+    val_label : str
+        Legend name of the validation curves (e.g. ``"test"`` when the data
+        passed as ``val_data`` was the test set).
 
     Returns
     -------
@@ -45,12 +48,12 @@ def plot_history(history, title=None, size=(9, 3.2)):
         color = f"C{i}"
         prefix = f"{label} " if label is not None else ""
         for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
-            for split, style in (("train", "-"), ("val", "--")):
+            for split, style, name in (("train", "-", "train"), ("val", "--", val_label)):
                 values = _get(run, f"{split}_{key}")
                 if values:
                     epochs = np.arange(1, len(values) + 1)
                     ax.plot(epochs, values, style, color=color, marker="o", markersize=3,
-                            label=f"{prefix}{split}")
+                            label=f"{prefix}{name}")
     ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (ax_loss, ax_acc):
