@@ -300,11 +300,16 @@ def _error_of(cell) -> str:
 
 
 def _default_source(submission: pathlib.Path) -> pathlib.Path:
+    """The source of the same name, or else the only one with the same "NN_" number."""
     candidate = SOURCES / submission.name
-    if not candidate.exists():
-        raise FileNotFoundError(
-            f"no instructor source named {submission.name} in {SOURCES}; give it with source=")
-    return candidate
+    if candidate.exists():
+        return candidate
+    number = submission.name.split("_", 1)[0] + "_"
+    matches = sorted(SOURCES.glob(f"{number}*.ipynb")) if number[:-1].isdigit() else []
+    if len(matches) == 1:
+        return matches[0]
+    raise FileNotFoundError(f"no instructor source for {submission.name} in {SOURCES}; "
+                            f"give it with source= (--source)")
 
 
 def grade(submission, source=None, fast: bool = True, timeout: int = 600) -> GradeReport:
@@ -344,16 +349,18 @@ def grade(submission, source=None, fast: bool = True, timeout: int = 600) -> Gra
               and _meta(c).get("grade_id")}
     graded = [c for c in src_nb.cells if _meta(c).get("grade") and c.cell_type == "code"]
     answers = [c for c in src_nb.cells if _meta(c).get("grade") and c.cell_type == "markdown"]
+    for cell in graded + answers:
+        if not _meta(cell).get("grade_id"):
+            raise ValueError(f"{source}: graded cell {cell.get('id')} has no "
+                             f"metadata.nbgrader.grade_id")
 
     # Put back the instructor's version of every locked cell (the hidden tests among
-    # them); the student's own cells stay as they are.
-    seen = set()
+    # them), copies included; the student's own cells stay as they are.
     for cell in nb.cells:
         gid = _meta(cell).get("grade_id")
-        if gid in locked and gid not in seen:
+        if gid in locked:
             cell.source = locked[gid].source
             cell.metadata["nbgrader"] = copy.deepcopy(_meta(locked[gid]))
-            seen.add(gid)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
@@ -372,7 +379,10 @@ def grade(submission, source=None, fast: bool = True, timeout: int = 600) -> Gra
     except DeadKernelError as exc:
         error = f"the kernel died ({exc}); the cells after it did not run (out of memory?)"
 
-    ran = {_meta(c).get("grade_id"): c for c in nb.cells if _meta(c).get("grade_id")}
+    ran = {}
+    for cell in nb.cells:                   # a copied cell does not replace the original
+        if _meta(cell).get("grade_id"):
+            ran.setdefault(_meta(cell)["grade_id"], cell)
     tasks = []
     for cell in graded:
         gid, points = _meta(cell)["grade_id"], float(_meta(cell).get("points", 0))
@@ -425,9 +435,14 @@ def main(argv=None) -> int:
             print(f"{path}: {state}")
         return 1 if args.check and any(changed.values()) else 0
 
-    reports = []
+    reports, failed = [], False
     for path in args.submissions:
-        report = grade(path, args.source, fast=not args.full, timeout=args.timeout)
+        try:
+            report = grade(path, args.source, fast=not args.full, timeout=args.timeout)
+        except (OSError, ValueError) as exc:      # unreadable file, no source: next one
+            print(f"{path}: not graded: {exc}", file=sys.stderr)
+            failed = True
+            continue
         print(report)
         reports.append(report)
         if args.executed:
@@ -437,7 +452,7 @@ def main(argv=None) -> int:
             nbformat.write(report.notebook, target / pathlib.Path(path).name)
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps([r.to_dict() for r in reports], indent=1))
-    if args.csv:
+    if args.csv and reports:
         ids = [t.grade_id for t in reports[0].tasks]
         new = not pathlib.Path(args.csv).exists()
         with open(args.csv, "a", newline="") as f:
@@ -448,7 +463,7 @@ def main(argv=None) -> int:
                 by_id = {t.grade_id: t.points for t in r.tasks}
                 writer.writerow([r.submission, *(by_id.get(i, 0) for i in ids), r.total,
                                  r.max_total])
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

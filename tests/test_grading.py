@@ -221,3 +221,34 @@ def test_command_line_grade_writes_csv_json_and_executed_notebooks(assignment, c
 def test_report_text():
     report = GradeReport("hw.ipynb", [], [])
     assert str(report) == "hw.ipynb\n  total  0/0"
+
+
+def test_a_renamed_submission_finds_its_source_by_number(tmp_path):
+    from cnnlib.grading import SOURCES, _default_source
+    assert _default_source(tmp_path / "01_conv_from_scratch-Copy1.ipynb") == (
+        SOURCES / "01_conv_from_scratch.ipynb")
+    with pytest.raises(FileNotFoundError, match="no instructor source for 99_x.ipynb"):
+        _default_source(tmp_path / "99_x.ipynb")
+
+
+def test_command_line_goes_on_after_a_submission_it_cannot_grade(assignment, capsys):
+    path = assignment / "hw.ipynb"
+    _edit(path, "square", "def square(x):\n    return x * x")
+    broken = assignment / "broken.ipynb"
+    broken.write_text("not a notebook")
+    code = main(["grade", str(broken), str(path), "--source",
+                 str(assignment / "source" / "hw.ipynb")])
+    out = capsys.readouterr()
+    assert code == 1 and "broken.ipynb: not graded" in out.err and "total        2/2" in out.out
+
+
+def test_a_copied_test_cell_gets_the_hidden_tests_too(assignment):
+    path = assignment / "hw.ipynb"
+    _edit(path, "square", "def square(x):\n    return 2 * x")      # passes the visible test
+    nb = nbformat.read(path, as_version=4)
+    copy = nbformat.from_dict(nb.cells[2])
+    copy.id, copy.source = "my-copy", "pass"
+    nb.cells.insert(2, copy)                                       # a copy before the original
+    nbformat.write(nb, path)
+    report = grade(path, assignment / "source" / "hw.ipynb")
+    assert report.total == 0
