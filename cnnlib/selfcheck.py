@@ -125,8 +125,8 @@ def _check_unchanged(before, after, name, case, what="x"):
     for b, a, arg in zip(before, after, what.split(", ")):
         if not np.array_equal(b, a):
             raise SelfCheckError(
-                f"{name}, case {case}: changed its input `{arg}` in place (e.g. with +=, "
-                f"x[...] = or np.pad's result written back): work on a new array.")
+                f"{name}, case {case}: changed its input `{arg}` in place (with +=, *= or "
+                f"{arg}[...] = on the input itself): compute into a new array.")
 
 
 # --------------------------------------------------------------------------- conv2d forward
