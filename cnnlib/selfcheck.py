@@ -542,6 +542,12 @@ def _torch_grads(out, name, case, n_forward_args):
     return grad_out
 
 
+def _check_dtype(out, dtype, name, case):
+    if out.dtype != dtype:
+        raise SelfCheckError(f"{name}, case {case}: the output is {out.dtype} for {dtype} "
+                             f"input; keep the input's dtype (x.dtype).")
+
+
 def _compare_tensor(got, expected, what, name, case):
     if got is None:
         raise SelfCheckError(f"{name}, case {case}: {what} is None: backward returned no "
@@ -581,9 +587,7 @@ def check_conv2d_function(conv2d_apply, name=None):
         refs = [t.clone().requires_grad_() for t in (x, w, b)]
         out = _torch_call(conv2d_apply, name, case, *leaves, s, p)
         expected = F.conv2d(*refs, stride=s, padding=p)
-        if out.dtype != dtype:
-            raise SelfCheckError(f"{name}, case {case}: the output is {out.dtype} for {dtype} "
-                                 f"input; keep the input's dtype (x.dtype).")
+        _check_dtype(out, dtype, name, case)
         _compare_tensor(out, expected, "the output", name, case)
         grad_out = _torch_grads(out, name, case, 5)
         expected.backward(grad_out)
@@ -615,9 +619,7 @@ def check_max_pool2d_function(max_pool2d_apply, name=None):
         leaf, ref = x.clone().requires_grad_(), x.clone().requires_grad_()
         out = _torch_call(max_pool2d_apply, name, case, leaf, k, s)
         expected = F.max_pool2d(ref, k, s)
-        if out.dtype != dtype:
-            raise SelfCheckError(f"{name}, case {case}: the output is {out.dtype} for {dtype} "
-                                 f"input; keep the input's dtype (x.dtype).")
+        _check_dtype(out, dtype, name, case)
         _compare_tensor(out, expected, "the output", name, case)
         grad_out = _torch_grads(out, name, case, 3)
         expected.backward(grad_out)

@@ -48,13 +48,12 @@ def _windows(x, k, s):
 
 
 def _scatter(dout, x, k, s, weights):
-    """Send dout[n, c, i, j] * weights[n, c, i, j, u, v] to x[n, c, i*s + u, j*s + v]."""
+    """Window by window: add dout[n, c, i, j] * weights[n, c, i, j] to window (i, j) of x."""
     dx = np.zeros_like(x)
-    ho, wo = dout.shape[2:]
-    for u in range(k):
-        for v in range(k):
-            dx[:, :, u:u + s * (ho - 1) + 1:s,
-               v:v + s * (wo - 1) + 1:s] += weights[..., u, v] * dout
+    for i in range(dout.shape[2]):
+        for j in range(dout.shape[3]):
+            dx[:, :, i * s:i * s + k, j * s:j * s + k] += (
+                weights[:, :, i, j] * dout[:, :, i, j, None, None])
     return dx
 
 
@@ -241,15 +240,15 @@ def _forgot_flip(dout, x, w, stride, padding, gx):
 
 
 def _ignores_stride(dout, x, w, stride, padding, gx):
-    # Every output's gradient lands next to its neighbour's, as with stride 1.
+    # A loop that sends output (i, j) back to x_pad[i + u, j + v], forgetting the stride.
     n, c, h, wd = x.shape
-    ho, wo = dout.shape[2:]
+    kh, kw = w.shape[2:]
     dxp = np.zeros((n, c, h + 2 * padding, wd + 2 * padding))
-    for u in range(w.shape[2]):
-        for v in range(w.shape[3]):
-            rows, cols = min(ho, h + 2 * padding - u), min(wo, wd + 2 * padding - v)
-            dxp[:, :, u:u + rows, v:v + cols] += np.einsum(
-                "noij,oc->ncij", dout[:, :, :rows, :cols], w[:, :, u, v])
+    for b in range(n):
+        for o in range(w.shape[0]):
+            for i in range(dout.shape[2]):
+                for j in range(dout.shape[3]):
+                    dxp[b, :, i:i + kh, j:j + kw] += dout[b, o, i, j] * w[o]
     return dxp[:, :, padding:padding + h, padding:padding + wd]
 
 
