@@ -296,7 +296,8 @@ def _arrays(name, train, root, download):
     images, labels = out
     if len(images) != len(labels):
         raise ValueError(f"{raw} holds {len(images)} images but {len(labels)} labels")
-    images = (images.astype(np.float32) / 255.0)[:, None, :, :]
+    images = images.astype(np.float32)[:, None, :, :]
+    images /= 255.0  # in place: one float copy of the data set, not two
     return images, labels.astype(np.int64)
 
 
