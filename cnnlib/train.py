@@ -12,7 +12,9 @@ One loop for every notebook of the course, written out so it can be read:
 Around that core ``fit`` adds what a real run needs: a progress bar per epoch, the
 history of loss and accuracy as data, a device chosen automatically (CUDA, Apple
 MPS or the CPU), seeding, and checkpoints from which an interrupted run resumes
-exactly where it stopped.
+exactly where it stopped. On a CPU it loads the data in the main process (which
+also works inside Jupyter) and uses as many threads as the process has cores,
+or one thread on a small (two-core) or busy machine.
 
 The data may be given in three forms:
 
@@ -110,11 +112,13 @@ def _thread_count(num_threads) -> int:
             raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
         return num_threads
     cores = cpu_cores()
-    # On a machine already busy with other work, threads that wait for each
-    # other in every operation run many times slower than a single thread.
-    if hasattr(os, "getloadavg") and os.getloadavg()[0] > cores + 0.5:
-        return 1
-    return cores
+    # torch's threads wait for each other at every operation: when another
+    # process takes one of the cores they stall (LeNet-5's training steps ran
+    # 10x slower with two threads on a shared 2-core machine), while a second
+    # thread gains little on the course's small networks (about 20% for LeNet-5).
+    # So: one thread on two cores or fewer, or when the machine is already busy.
+    busy = hasattr(os, "getloadavg") and os.getloadavg()[0] > cores + 0.5
+    return 1 if cores <= 2 or busy else cores
 
 
 @contextlib.contextmanager
@@ -337,8 +341,9 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
         the CPU (loading in the main process), else up to 4.
     num_threads : int, optional
         CPU threads for torch during the run (restored afterwards). Default: the
-        cores this process may use (:func:`cpu_cores`), or 1 if the machine is
-        already busy (load average above the number of cores).
+        cores this process may use (:func:`cpu_cores`), but 1 on a machine with
+        two cores or fewer or one already busy (load average above the number of
+        cores), where threads waiting for each other cost more than they gain.
     progress : bool
         Show a ``tqdm`` progress bar per epoch with the running loss and accuracy.
 

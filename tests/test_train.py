@@ -212,6 +212,24 @@ def test_argument_errors(tmp_path):
         evaluate(model, TensorDataset(x))
 
 
+def test_plot_history_draws_every_curve():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cnnlib.viz import plot_history
+
+    x, y = blobs(32)
+    history = fit(fresh(), (x, y), (x, y), epochs=3, batch_size=16, progress=False)
+    fig = plot_history(history, val_label="test")
+    loss_ax, acc_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.lines] == ["train", "test"]
+    assert list(acc_ax.lines[0].get_ydata()) == history.train_acc
+    runs = plot_history({"a": history, "b": history.to_dict()})
+    assert len(runs.axes[0].lines) == 4
+    with pytest.raises(ValueError, match="has no 'train_loss' entries"):
+        plot_history({"train_loss": []})
+
+
 def test_progress_bars_do_not_break_nbval(tmp_path):
     """nbval runs a notebook that trains with progress bars (widgets in a kernel)."""
     code = textwrap.dedent("""\
