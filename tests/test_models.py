@@ -5,6 +5,7 @@ no arithmetic); real forward passes run at batch 1 in eval mode without gradient
 """
 import warnings
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -347,3 +348,26 @@ def test_imagenet_zoo_reads_torchvision_metadata():
     assert len(every) > len(zoo)
     assert {r["weights"] for r in every if r["name"] == "resnet50"} == {
         "ResNet50_Weights.IMAGENET1K_V1", "ResNet50_Weights.IMAGENET1K_V2"}
+
+
+def test_filter_and_feature_map_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cnnlib.viz import show_feature_maps, show_filters
+
+    model = models.lenet5()
+    fig = show_filters(model.features[0].weight, ncols=4)
+    assert sum(bool(ax.images) for ax in fig.axes) == 6 and len(fig.axes) == 8
+    shown = fig.axes[0].images[0].get_array()
+    np.testing.assert_allclose(shown, model.features[0].weight[0, 0].detach().numpy(), rtol=1e-6)
+    rgb = show_filters(torch.randn(5, 3, 7, 7))
+    assert rgb.axes[0].images[0].get_array().shape == (7, 7, 3)
+    with torch.no_grad():
+        maps = model.features[:2](torch.rand(1, 1, 28, 28))
+    fig = show_feature_maps(maps, max_maps=4)
+    assert sum(bool(ax.images) for ax in fig.axes) == 4
+    with pytest.raises(ValueError, match=r"weight must have shape \(C_out, C_in, kH, kW\)"):
+        show_filters(torch.randn(3, 5, 5))
+    with pytest.raises(ValueError, match=r"feature_map must have shape \(C, H, W\)"):
+        show_feature_maps(torch.randn(2, 3, 5, 5))

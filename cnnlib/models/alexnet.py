@@ -22,6 +22,16 @@ def local_response_norm(n=5, k=2.0, alpha=1e-4, beta=0.75):
     return nn.LocalResponseNorm(size=n, alpha=n * alpha, beta=beta, k=k)
 
 
+def dense_head(num_classes, dropout):
+    """fc6-fc8 of AlexNet and ZFNet: dropout, 9216 -> 4096, ReLU, dropout, 4096 -> 4096,
+    ReLU, 4096 -> num_classes, on the flattened ``(N, 256 * 6 * 6)`` pool5 output."""
+    return nn.Sequential(
+        nn.Dropout(dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
+        nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
+        nn.Linear(4096, num_classes),
+    )
+
+
 class AlexNet(nn.Module):
     """AlexNet as the lecture tables it: 227x227x3 input.
 
@@ -67,11 +77,7 @@ class AlexNet(nn.Module):
             nn.Conv2d(384, 256, kernel_size=3, padding=1, groups=g), nn.ReLU(inplace=True),
             nn.MaxPool2d(kernel_size=3, stride=2),
         )
-        self.classifier = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
-            nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
-            nn.Linear(4096, num_classes),
-        )
+        self.classifier = dense_head(num_classes, dropout)
 
     def forward(self, x):
         """``(N, 3, 227, 227)`` -> ``(N, num_classes)`` logits."""
@@ -113,11 +119,7 @@ class ZFNet(nn.Module):
             nn.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(inplace=True),
             nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
         )
-        self.classifier = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
-            nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
-            nn.Linear(4096, num_classes),
-        )
+        self.classifier = dense_head(num_classes, dropout)
 
     def forward(self, x):
         """``(N, 3, 224, 224)`` -> ``(N, num_classes)`` logits."""

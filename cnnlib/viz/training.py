@@ -71,6 +71,17 @@ def _is_run_dict(history):
             and all(not isinstance(v, (list, tuple, np.ndarray)) for v in history.values()))
 
 
+def _grid(n, ncols, size, title):
+    """A figure with ``n`` square image axes (frames off) in rows of ``ncols``."""
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4 * bool(title)),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    return fig, axes.flat
+
+
 def show_filters(weight, ncols=8, size=0.9, title=None, max_filters=64):
     """Show the kernels of a convolution layer as small images.
 
@@ -94,15 +105,9 @@ def show_filters(weight, ncols=8, size=0.9, title=None, max_filters=64):
     if w.ndim != 4:
         raise ValueError(f"weight must have shape (C_out, C_in, kH, kW), got {w.shape}")
     w = w[:max_filters]
-    n = len(w)
-    ncols = max(1, min(ncols, n))
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4 * bool(title)),
-                             squeeze=False)
+    fig, axes = _grid(len(w), ncols, size, title)
     limit = np.abs(w).max() or 1.0
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, f in zip(axes.flat, w):
+    for ax, f in zip(axes, w):
         if f.shape[0] == 3:
             lo, hi = f.min(), f.max()
             ax.imshow(((f - lo) / (hi - lo + 1e-12)).transpose(1, 2, 0))
@@ -136,14 +141,8 @@ def show_feature_maps(feature_map, ncols=8, size=1.1, title=None, max_maps=64, c
     if fm.ndim != 3:
         raise ValueError(f"feature_map must have shape (C, H, W) or (1, C, H, W), got {fm.shape}")
     fm = fm[:max_maps]
-    n = len(fm)
-    ncols = max(1, min(ncols, n))
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4 * bool(title)),
-                             squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for c, (ax, m) in enumerate(zip(axes.flat, fm)):
+    fig, axes = _grid(len(fm), ncols, size, title)
+    for c, (ax, m) in enumerate(zip(axes, fm)):
         ax.imshow(m, cmap=cmap)
         ax.set_title(str(c), fontsize=7)
     if title:
