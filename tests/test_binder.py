@@ -88,6 +88,9 @@ def notebook_code(path):
 
 NOTEBOOKS = sorted(p for p in (REPO / "notebooks").rglob("*.ipynb")
                    if ".ipynb_checkpoints" not in p.parts)
+# Student versions of the assignments stop at their first stub by design: their solved
+# sources (notebooks/assignments/source/) are the ones executed and measured.
+EXECUTED = [p for p in NOTEBOOKS if p.parent.name != "assignments"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -102,7 +105,7 @@ def test_notebook_needs_no_gpu_and_writes_only_inside(path):
 def test_every_notebook_measured_under_binder_memory():
     """benchmarks/notebook_resources.py records each notebook's peak memory."""
     results = json.loads((REPO / "benchmarks" / "notebook_resources.json").read_text())
-    for path in NOTEBOOKS:
+    for path in EXECUTED:
         name = str(path.relative_to(REPO / "notebooks"))
         assert name in results, f"{name} has no measurement: run benchmarks/notebook_resources.py"
         assert results[name]["peak_mb"] is not None and results[name]["peak_mb"] < 1536, name
