@@ -9,23 +9,8 @@ from cnnlib import (
     avg_pool2d, avg_pool2d_backward, conv2d_backward, lp_pool2d, lp_pool2d_backward, max_pool2d,
     max_pool2d_backward,
 )
-
-
-@st.composite
-def pool_cases(draw, with_dilation=True):
-    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
-    stride = draw(st.one_of(st.none(), st.tuples(st.integers(1, 4), st.integers(1, 4))))
-    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
-    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if with_dilation else (1, 1)
-    size = (draw(st.integers(1, 10)), draw(st.integers(1, 10)))
-    ceil_mode = draw(st.booleans())
-    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    return (n, c) + size, kernel, stride, padding, dilation, ceil_mode
-
-
-def _fits(shape, kernel, padding, dilation):
-    return all(n + 2 * p >= d * (k - 1) + 1
-               for n, k, p, d in zip(shape[2:], kernel, padding, dilation))
+# The same random pooling settings as the forward tests.
+from test_pool import _fits, pool_cases
 
 
 def torch_grad(f, x, dout):
