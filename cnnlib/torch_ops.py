@@ -43,9 +43,11 @@ class Conv2dFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups, padding_mode):
+        # The cache keeps the forward's im2col columns for the backward to reuse.
+        ctx.cache = {}
         out = _np_conv2d(_to_numpy(x), _to_numpy(weight),
                          None if bias is None else _to_numpy(bias),
-                         stride, padding, dilation, groups, padding_mode)
+                         stride, padding, dilation, groups, padding_mode, cache=ctx.cache)
         ctx.save_for_backward(x, weight)
         ctx.conv_args = (stride, padding, dilation, groups, padding_mode)
         ctx.has_bias = bias is not None
@@ -55,9 +57,11 @@ class Conv2dFunction(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, dout):
         x, weight = ctx.saved_tensors
-        dx, dweight, dbias = conv2d_backward(_to_numpy(dout), _to_numpy(x), _to_numpy(weight),
-                                             *ctx.conv_args)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        # A network's first layer needs no input gradient: skip it, as torch does.
+        dx, dweight, dbias = conv2d_backward(_to_numpy(dout), _to_numpy(x), _to_numpy(weight),
+                                             *ctx.conv_args, input_grad=need_x, cache=ctx.cache)
+        ctx.cache = None
         # One gradient per forward argument; None for the non-tensor ones.
         return (torch.from_numpy(dx) if need_x else None,
                 torch.from_numpy(dweight) if need_w else None,
