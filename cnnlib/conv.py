@@ -38,7 +38,7 @@ _NUMPY_PAD_MODES = {"constant": "constant", "zeros": "constant", "reflect": "ref
                     "replicate": "edge", "circular": "wrap"}
 # im2col works in blocks of output rows whose columns take at most this many bytes, so a
 # large image never needs its whole column matrix (kH*kW copies of the input) at once.
-CHUNK_BYTES = 32 * 2**20
+CHUNK_BYTES = 64 * 2**20
 
 
 def _check_kernel_fits(padded, kernel_size, dilation, input_size):
@@ -296,22 +296,49 @@ def im2col(x, kernel_size, stride=1, dilation=1, groups=1):
 
 
 # --------------------------------------------------------------------------------------
-# The fast path's layout: images last
+# The fast path's layout: channels first, images last when rows are short
 # --------------------------------------------------------------------------------------
-# conv2d, conv2d_backward and their helpers below compute on arrays laid out as
-# (C, H, W, N), the images as the last axis.  The numbers are those of the (N, C, H, W)
-# arrays; only their order in memory differs.  One kernel tap of im2col then copies runs
-# of W_out * N contiguous numbers instead of rows of W_out (10 for LeNet's second layer),
-# and one matrix product covers all images.
+# conv2d and conv2d_backward run im2col and its adjoint on the input seen channels first:
+# (C, N, H, W), a free view, or, when the output rows are short, (C, H, W, N), one copy.
+# The numbers are those of the (N, C, H, W) array; only their order differs.  The columns
+# then come out as one (C * kH * kW, positions) matrix for all images, so one matrix
+# product (per group) does the whole layer.  With the images last, one kernel tap of
+# im2col copies runs of W_out * N contiguous numbers instead of rows of W_out (10 for
+# LeNet's second layer), which pays when rows are short; for long rows the free view
+# wins because the result needs no transpose back.
 
-def _images_last(x):
-    """(N, C, H, W) -> (C, H, W, N), contiguous (a view when N = 1, else one copy)."""
-    return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+SHORT_ROWS = 16     # output rows shorter than this are unfolded with the images last
 
 
-def _images_first(x):
-    """(C, H, W, N) -> (N, C, H, W), contiguous: the inverse of ``_images_last``."""
-    return np.ascontiguousarray(x.transpose(3, 0, 1, 2))
+def _images_last_pays(output_size):
+    return output_size[1] < SHORT_ROWS
+
+
+def _channels_first(x, images_last):
+    """(N, C, H, W) -> (C, H, W, N) contiguous (``images_last``), else the view (C, N, H, W)."""
+    if images_last:
+        return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+    return x.transpose(1, 0, 2, 3)
+
+
+def _images_first(x, images_last):
+    """The inverse of ``_channels_first``: back to (N, C, H, W), contiguous."""
+    if images_last:
+        return np.ascontiguousarray(x.transpose(3, 0, 1, 2))
+    return np.ascontiguousarray(x.transpose(1, 0, 2, 3))
+
+
+def _empty_channels_first(shape, dtype, images_last):
+    """An empty (N, C, H, W) array of ``shape`` seen as ``_channels_first`` sees it."""
+    if images_last:
+        n, c, h, w = shape
+        return np.empty((c, h, w, n), dtype)
+    return np.empty(shape, dtype).transpose(1, 0, 2, 3)
+
+
+def _at(images_last, rows, cols=slice(None)):
+    """Index of the cells ``[rows, cols]`` in a ``_channels_first`` array."""
+    return (slice(None), rows, cols) if images_last else (slice(None), slice(None), rows, cols)
 
 
 def _row_blocks(output_size, bytes_per_row):
@@ -326,44 +353,47 @@ def _row_blocks(output_size, bytes_per_row):
     return [slice(i, min(i + step, ho)) for i in range(0, ho, step)]
 
 
-def _columns(xp_last, kernel_size, stride, dilation, groups, output_size, rows):
-    """im2col of the output rows ``rows``, images last: shape (G, C/G * kH*kW, rows*W_out*N).
+def _columns(xc, kernel_size, stride, dilation, groups, output_size, rows, images_last):
+    """im2col of the output rows ``rows`` of ``xc = _channels_first(x_padded)``.
 
-    ``cols[g, (c, u, v), (i, j, n)] == x_padded[n, g*C/G + c, i*sH + u*dH, j*sW + v*dW]``,
-    the entries of ``im2col`` in another order; each tap is one strided slice copy.
+    Shape (G, C/G * kH*kW, positions), the positions in ``xc``'s order of (rows, W_out)
+    and N; ``cols[g, (c, u, v), p]`` is ``x_padded[n, g*C/G + c, i*sH + u*dH, j*sW + v*dW]``
+    for position ``p = (n, i, j)``: the entries of ``im2col`` in another order.  Each tap
+    is one strided slice copy.
     """
-    c, _, _, n = xp_last.shape
     kh, kw = kernel_size
-    cols = np.empty((c, kh, kw, rows.stop - rows.start, output_size[1], n), xp_last.dtype)
     for u, v, r, s in tap_slices(kernel_size, stride, dilation, output_size, rows):
-        cols[:, u, v] = xp_last[:, r, s]
-    return cols.reshape(groups, c // groups * kh * kw, -1)
+        tap = xc[_at(images_last, r, s)]
+        if u == v == 0:
+            cols = np.empty((tap.shape[0], kh, kw) + tap.shape[1:], xc.dtype)
+        cols[:, u, v] = tap
+    return cols.reshape(groups, -1, cols[0, 0, 0].size)
 
 
-def _fold_columns(dxp_last, dcols, kernel_size, stride, dilation, output_size, rows):
+def _fold_columns(dxc, dcols, kernel_size, stride, dilation, output_size, rows, images_last):
     """Add columns back onto the cells they were read from: the adjoint of ``_columns``.
 
     One strided slice per tap, as in ``col2im``: within one tap no two positions share a
     cell, so ``+=`` on the slice is exact, and overlapping windows sum over the taps.
     (``np.add.at`` does the same per element and is several times slower.)
     """
-    c, _, _, n = dxp_last.shape
     kh, kw = kernel_size
-    dcols = dcols.reshape(c, kh, kw, rows.stop - rows.start, output_size[1], n)
     for u, v, r, s in tap_slices(kernel_size, stride, dilation, output_size, rows):
-        dxp_last[:, r, s] += dcols[:, u, v]
+        target = dxc[_at(images_last, r, s)]
+        target += dcols.reshape((target.shape[0], kh, kw) + target.shape[1:])[:, u, v]
 
 
-def _blocks_of_columns(xp_last, kernel_size, stride, dilation, groups, output_size,
+def _blocks_of_columns(xc, kernel_size, stride, dilation, groups, output_size, images_last,
                        cached=None):
     """Yield ``(rows, cols)`` block by block (see ``_row_blocks``), or the cached columns."""
     if cached is not None:
         yield slice(0, output_size[0]), cached
         return
-    c, _, _, n = xp_last.shape
-    row_bytes = c * kernel_size[0] * kernel_size[1] * output_size[1] * n * xp_last.itemsize
+    c, n = xc.shape[0], xc.shape[-1] if images_last else xc.shape[1]
+    row_bytes = c * kernel_size[0] * kernel_size[1] * output_size[1] * n * xc.itemsize
     for rows in _row_blocks(output_size, row_bytes):
-        yield rows, _columns(xp_last, kernel_size, stride, dilation, groups, output_size, rows)
+        yield rows, _columns(xc, kernel_size, stride, dilation, groups, output_size, rows,
+                             images_last)
 
 
 # --------------------------------------------------------------------------------------
@@ -501,15 +531,17 @@ def _conv2d_forward(a, cache=None):
     else:
         # out[g] = W[g] @ cols[g]: entry (o, (i, j, n)) is the sum over (c, u, v) of
         # weight[o, c, u, v] * x_padded[n, c, i*s + u*d, j*s + v*d], the loop's sum exactly.
-        xp_last = _images_last(xp)
+        images_last = _images_last_pays(output_size)
+        xc = _channels_first(xp, images_last)
         w = weight.reshape(a.groups, c_out // a.groups, c_per_group * kh * kw)
-        out_last = np.empty((c_out,) + output_size + (xp.shape[0],), dtype=dtype)
-        for rows, cols in _blocks_of_columns(xp_last, (kh, kw), a.stride, a.dilation,
-                                             a.groups, output_size):
-            out_last[:, rows] = np.matmul(w, cols).reshape(c_out, -1, *out_last.shape[2:])
+        out_c = _empty_channels_first((xp.shape[0], c_out) + output_size, dtype, images_last)
+        for rows, cols in _blocks_of_columns(xc, (kh, kw), a.stride, a.dilation, a.groups,
+                                             output_size, images_last):
+            block = out_c[_at(images_last, rows)]
+            block[...] = np.matmul(w, cols).reshape(block.shape)
             if cache is not None and rows.stop - rows.start == output_size[0]:
-                cache.update(key=_cache_key(a), columns=cols, xp_last=xp_last)
-        out = _images_first(out_last)
+                cache.update(key=_cache_key(a), columns=cols, xc=xc)
+        out = _images_first(out_c, images_last)
     if a.bias is not None:
         out += a.bias.astype(dtype, copy=False)[:, None, None]
     return out
@@ -777,8 +809,7 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
         xp = pad2d(a.x.astype(dtype, copy=False), a.pads, a.padding_mode)
         dxp, dweight = _depthwise_backward(dout, xp, weight, a.stride, a.dilation, input_grad)
     else:
-        dweight, dxp_last = _im2col_backward(dout, a, weight, dtype, input_grad, cache)
-        dxp = None if dxp_last is None else _images_first(dxp_last)
+        dweight, dxp = _im2col_backward(dout, a, weight, dtype, input_grad, cache)
     dx = None if dxp is None else np.ascontiguousarray(
         _unpad2d(dxp, a.pads, a.padding_mode, a.x.shape[2:]))
     out = _result_dtype(a, dout.dtype)
@@ -791,32 +822,36 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
 def _im2col_backward(dout, a, weight, dtype, input_grad, cache):
     """dL/dW = dout @ cols^T and dL/dcols = W^T @ dout, folded back: (dweight, dxp or None).
 
-    Both products run images-last (see ``_images_last``), block by block of output
-    rows, so the input gradient's fold adds long contiguous runs.  With a ``cache``
-    from the forward the columns are not built again (for LeNet's layers that is about
-    half the backward's time).
+    Both products run on the forward's layout (see ``_channels_first``), block by block
+    of output rows; with a ``cache`` from the forward the columns are not built again
+    (for LeNet's layers that is about half the backward's time).
     """
     c_out, c_per_group, kh, kw = weight.shape
-    g = a.groups
+    g, output_size = a.groups, dout.shape[2:]
+    images_last = _images_last_pays(output_size)
     cached = _cached(cache, a)
     if cached is not None:
-        xp_last, columns = cached["xp_last"], cached["columns"]
+        xc, columns = cached["xc"], cached["columns"]
     else:
-        xp_last = _images_last(pad2d(a.x.astype(dtype, copy=False), a.pads, a.padding_mode))
-        columns = None
-    output_size = dout.shape[2:]
-    dout_last = _images_last(dout).reshape(g, c_out // g, output_size[0], -1)
+        xp = pad2d(a.x.astype(dtype, copy=False), a.pads, a.padding_mode)
+        xc, columns = _channels_first(xp, images_last), None
+    dout_c = _channels_first(dout, images_last)
     w = weight.reshape(g, c_out // g, c_per_group * kh * kw)
     dweight = np.zeros_like(w)
-    dxp_last = np.zeros_like(xp_last) if input_grad else None
-    for rows, cols in _blocks_of_columns(xp_last, (kh, kw), a.stride, a.dilation, g,
-                                         output_size, columns):
-        dout_rows = dout_last[:, :, rows].reshape(g, c_out // g, -1)
+    padded_shape = (dout.shape[0], xc.shape[0]) + (
+        xc.shape[1:3] if images_last else xc.shape[2:])
+    dxc = _empty_channels_first(padded_shape, dtype, images_last) if input_grad else None
+    if input_grad:
+        dxc[...] = 0
+    for rows, cols in _blocks_of_columns(xc, (kh, kw), a.stride, a.dilation, g, output_size,
+                                         images_last, columns):
+        dout_rows = dout_c[_at(images_last, rows)].reshape(g, c_out // g, -1)
         dweight += np.matmul(dout_rows, cols.transpose(0, 2, 1))
         if input_grad:
-            _fold_columns(dxp_last, np.matmul(w.transpose(0, 2, 1), dout_rows), (kh, kw),
-                          a.stride, a.dilation, output_size, rows)
-    return dweight.reshape(weight.shape), dxp_last
+            _fold_columns(dxc, np.matmul(w.transpose(0, 2, 1), dout_rows), (kh, kw),
+                          a.stride, a.dilation, output_size, rows, images_last)
+    dxp = None if dxc is None else _images_first(dxc, images_last)
+    return dweight.reshape(weight.shape), dxp
 
 
 def _cached(cache, a):
