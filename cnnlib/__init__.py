@@ -31,7 +31,9 @@ from .pool import (
     max_pool2d, max_pool2d_naive, avg_pool2d, lp_pool2d, global_avg_pool2d, pool_output_size,
 )
 from .conv import col2im, conv2d_backward, conv2d_backward_naive, conv_transpose2d
-from .pool import max_pool2d_backward, avg_pool2d_backward, lp_pool2d_backward
+from .pool import (
+    max_pool2d_backward, max_pool2d_backward_naive, avg_pool2d_backward, lp_pool2d_backward,
+)
 from . import nn
 
 __version__ = "0.1.0"

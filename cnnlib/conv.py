@@ -367,7 +367,7 @@ def _columns(xc, kernel_size, stride, dilation, groups, output_size, rows, image
         if u == v == 0:
             cols = np.empty((tap.shape[0], kh, kw) + tap.shape[1:], xc.dtype)
         cols[:, u, v] = tap
-    return cols.reshape(groups, -1, cols[0, 0, 0].size)
+    return cols.reshape(groups, cols.shape[0] // groups * kh * kw, -1)
 
 
 def _fold_columns(dxc, dcols, kernel_size, stride, dilation, output_size, rows, images_last):
@@ -750,7 +750,7 @@ def _unpad2d(xp, pads, mode, size):
 
 
 def _check_backward(dout, x, weight, stride, padding, dilation, groups, padding_mode):
-    """Checked ``ConvArgs``, the compute dtype, the padded size, and ``dout`` batched."""
+    """Checked ``ConvArgs``, the compute and result dtypes, and ``dout`` batched."""
     a = _check_conv(x, weight, None, stride, padding, dilation, groups, padding_mode, ndim=2)
     dout = real_array(dout, "dout")
     dtype = compute_dtype(a.x.dtype, a.weight.dtype, dout.dtype)
@@ -758,8 +758,9 @@ def _check_backward(dout, x, weight, stride, padding, dilation, groups, padding_
     out = (a.weight.shape[0],) + _output_shape(padded, a.weight.shape[2:], a.stride, a.dilation)
     expected = out if a.unbatched else a.x.shape[:1] + out
     check_shape(dout, "dout", expected, "the conv2d output (N, C, H_out, W_out)")
+    dtypes = dtype, result_dtype(a.x.dtype, a.weight.dtype, dout.dtype)
     dout = dout.astype(dtype, copy=False)
-    return a, dtype, padded, (dout[None] if a.unbatched else dout)
+    return a, dtypes, (dout[None] if a.unbatched else dout)
 
 
 def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
@@ -801,8 +802,8 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
     array([[ 8., 12.],
            [20., 24.]])
     """
-    a, dtype, padded, dout = _check_backward(dout, x, weight, stride, padding, dilation,
-                                             groups, padding_mode)
+    a, (dtype, out), dout = _check_backward(dout, x, weight, stride, padding, dilation, groups,
+                                            padding_mode)
     weight = a.weight.astype(dtype, copy=False)
     dbias = dout.sum(axis=(0, 2, 3))                          # dL/dbias = sum of dout
     if _is_depthwise(weight, a.groups):
@@ -812,7 +813,6 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
         dweight, dxp = _im2col_backward(dout, a, weight, dtype, input_grad, cache)
     dx = None if dxp is None else np.ascontiguousarray(
         _unpad2d(dxp, a.pads, a.padding_mode, a.x.shape[2:]))
-    out = _result_dtype(a, dout.dtype)
     dweight, dbias = dweight.astype(out, copy=False), dbias.astype(out, copy=False)
     if dx is not None:
         dx = (dx[0] if a.unbatched else dx).astype(out, copy=False)
@@ -878,8 +878,8 @@ def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, grou
     ``out[b, o, i, j] += sum(patch * weight[o])``, the backward does
     ``dweight[o] += dout[b, o, i, j] * patch`` and ``dpatch += dout[b, o, i, j] * weight[o]``.
     """
-    a, dtype, _, dout = _check_backward(dout, x, weight, stride, padding, dilation, groups,
-                                        padding_mode)
+    a, (dtype, out), dout = _check_backward(dout, x, weight, stride, padding, dilation, groups,
+                                            padding_mode)
     xp = pad2d(a.x.astype(dtype), a.pads, a.padding_mode)
     weight = a.weight.astype(dtype)
     n = xp.shape[0]
@@ -902,7 +902,6 @@ def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, grou
                     dxp[b, first:first + c_per_group, rows, cols] += g * weight[o]
                     dbias[o] += g
     dx = _unpad2d(dxp, a.pads, a.padding_mode, a.x.shape[2:])
-    out = _result_dtype(a, dout.dtype)
     return ((dx[0] if a.unbatched else dx).astype(out, copy=False),
             dweight.astype(out, copy=False), dbias.astype(out, copy=False))
 

@@ -477,7 +477,9 @@ def _route_disjoint(dout, indices, a):
     """
     n, c, h, w = a.x.shape
     dx = np.zeros((n * c, h * w), dout.dtype)
-    np.put_along_axis(dx, indices.reshape(n * c, -1), dout.reshape(n * c, -1), axis=1)
+    positions = a.out[0] * a.out[1]
+    np.put_along_axis(dx, indices.reshape(n * c, positions), dout.reshape(n * c, positions),
+                      axis=1)
     return dx.reshape(n, c, h, w)
 
 
