@@ -36,7 +36,7 @@ def real_array(a, name):
     a = np.asarray(a)
     if a.dtype.kind not in "iuf":
         hint = " (convert with .astype(float))" if a.dtype.kind == "b" else ""
-        raise TypeError(f"{name} must hold real numbers (integer or float dtype), "
+        raise TypeError(f"{name} must hold real numbers (an integer or float dtype), "
                         f"got dtype {a.dtype}{hint}")
     return a
 

@@ -3,10 +3,13 @@
 A pooling layer slides a window over every channel separately and summarises it by
 one number: its maximum, its mean, or its Lp norm.  Arguments and the output size
 follow ``torch.nn.functional`` (``max_pool2d``, ``avg_pool2d``, ``lp_pool2d``), so
-PyTorch serves as the oracle in the tests.  The window sums use the same sliding
-windows as ``cnnlib.conv``; ``max_pool2d_naive`` spells max pooling out with loops.
+PyTorch serves as the oracle in the tests.  The fast versions loop over the kernel's
+taps, not over positions: each tap reads one strided slice of the input
+(``cnnlib.conv.tap_slices``), so a window's maximum or sum is built from kH*kW
+whole-array operations.  ``max_pool2d_naive`` and ``max_pool2d_backward_naive`` spell
+max pooling out with loops.  The output size is ``conv_output_size``'s formula:
 
-Output size per axis, with ``eff = dilation * (kernel_size - 1) + 1``:
+per axis, with ``eff = dilation * (kernel_size - 1) + 1``,
 
     floor((H + 2 * padding - eff) / stride) + 1            (ceil_mode=False)
     ceil((H + 2 * padding - eff) / stride) + 1             (ceil_mode=True)
