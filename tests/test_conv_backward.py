@@ -60,14 +60,20 @@ def _fits(size, kernel, padding, dilation, mode):
     return True
 
 
-@given(conv_cases(), st.integers(0, 2**31 - 1))
-def test_conv2d_backward_and_naive_equal_torch_autograd(case, seed):
+def _random_arrays(case, seed):
+    """x, weight and bias for a drawn case that fits (hypothesis skips the others)."""
     n, c_in, c_out, size, kernel, stride, padding, dilation, groups, mode = case
     assume(_fits(size, kernel, padding, dilation, mode))
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, c_in) + size)
     w = rng.normal(size=(c_out, c_in // groups) + kernel)
-    b = rng.normal(size=c_out)
+    return rng, x, w, rng.normal(size=c_out)
+
+
+@given(conv_cases(), st.integers(0, 2**31 - 1))
+def test_conv2d_backward_and_naive_equal_torch_autograd(case, seed):
+    _, _, _, _, _, stride, padding, dilation, groups, mode = case
+    rng, x, w, b = _random_arrays(case, seed)
     out = conv2d(x, w, b, stride, padding, dilation, groups, mode)
     dout = rng.normal(size=out.shape)
     expected = torch_conv2d_grads(x, w, b, dout, stride, padding, dilation, groups, mode)
@@ -291,12 +297,8 @@ def test_input_grad_false_skips_dx_and_keeps_the_weight_gradients():
 def test_both_layouts_and_row_blocks_equal_torch(short_rows, chunk_bytes, case, seed):
     # Every layout the fast path can choose (images last or not) and blocks of one output
     # row each, forced on the small random cases, against torch.autograd.
-    n, c_in, c_out, size, kernel, stride, padding, dilation, groups, mode = case
-    assume(_fits(size, kernel, padding, dilation, mode))
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, c_in) + size)
-    w = rng.normal(size=(c_out, c_in // groups) + kernel)
-    b = rng.normal(size=c_out)
+    _, _, _, _, _, stride, padding, dilation, groups, mode = case
+    rng, x, w, b = _random_arrays(case, seed)
     with mock.patch.object(cnnlib.conv, "SHORT_ROWS", short_rows), \
             mock.patch.object(cnnlib.conv, "CHUNK_BYTES", chunk_bytes or cnnlib.conv.CHUNK_BYTES):
         cache = {}
