@@ -25,7 +25,7 @@ measured too, each contender in a fresh process (the growth of the peak resident
 size over the process after imports and inputs).
 
 Run from the repository root:
-    python benchmarks/bench_layers.py [--label after] [--threads 1 2] [--rounds 11]
+    python benchmarks/bench_layers.py [--label after] [--threads 1 2] [--rounds 21]
 """
 import argparse
 import datetime
@@ -310,12 +310,12 @@ def table(results):
     for lab in labels:
         memory = results[lab].get("memory")
         if memory:
-            lines.append(f"Peak memory of one 1x64x512x512 convolution (64 kernels 3x3, padding 1), "
-                         f"growth of the peak resident set, {lab}: forward {memory['cnnlib'][0]:.0f} MB "
-                         f"(PyTorch {memory['torch'][0]:.0f} MB, "
-                         f"{memory['cnnlib'][0] / memory['torch'][0]:.1f}x), forward + backward "
-                         f"{memory['cnnlib'][1]:.0f} MB (PyTorch {memory['torch'][1]:.0f} MB, "
-                         f"{memory['cnnlib'][1] / memory['torch'][1]:.1f}x).")
+            ours, theirs = memory["cnnlib"], memory["torch"]
+            lines.append(f"Peak memory of one 1x64x512x512 convolution (64 kernels 3x3, "
+                         f"padding 1), growth of the peak resident set, {lab}: forward "
+                         f"{ours[0]:.0f} MB (PyTorch {theirs[0]:.0f} MB, "
+                         f"{ours[0] / theirs[0]:.1f}x), forward + backward {ours[1]:.0f} MB "
+                         f"(PyTorch {theirs[1]:.0f} MB, {ours[1] / theirs[1]:.1f}x).")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -330,8 +330,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--label", default="after")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--rounds", type=int, default=11)
-    parser.add_argument("--min-ms", type=float, default=40)
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--min-ms", type=float, default=25)
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--table-only", action="store_true",
                         help="regenerate the README table from the JSON without measuring")
