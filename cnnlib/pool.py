@@ -125,33 +125,45 @@ def _running_max(xp, a, with_taps, has_nan):
 
     Saves: an argmax over a window view makes NumPy gather every window into a copy of
     kH*kW values per output; instead each tap's strided slice (``tap_slices``) is read
-    once and compared with the running maximum.  It equals the loop of
-    ``max_pool2d_naive``: taps come in the same row-major order and a tap replaces the
-    maximum only when strictly larger (the first maximum wins ties) or NaN (the last
-    NaN wins, as in torch).  The winners are kept as tap numbers ``u * kW + v``, one
-    byte per output for small kernels instead of an int64 index.
+    as a whole array.  The winners are kept as tap numbers ``u * kW + v``, one byte per
+    output for small kernels instead of an int64 index.  It equals the loop of
+    ``max_pool2d_naive``: the maximum is the same whatever the order, and the winning
+    tap is the first one (row-major) holding it, or the last NaN (see below).
 
     Returns
     -------
     best : ndarray, shape (N, C, H_out, W_out)
     taps : ndarray of small ints, same shape, or None without ``with_taps``
     """
-    slices = tap_slices(a.kernel_size, a.stride, a.dilation, a.out)
-    _, _, r, s = next(slices)
-    best = xp[:, :, r, s].copy()
-    kh, kw = a.kernel_size
-    taps = np.zeros(best.shape, np.min_scalar_type(kh * kw - 1)) if with_taps else None
-    for u, v, r, s in slices:
-        tap = xp[:, :, r, s]
-        if not with_taps:
-            np.maximum(best, tap, out=best)      # NaN propagates: a NaN window gives NaN
-            continue
-        better = tap > best
-        if has_nan:
-            better |= np.isnan(tap)
+    taps = [xp[:, :, r, s] for _, _, r, s in
+            tap_slices(a.kernel_size, a.stride, a.dilation, a.out)]
+    if with_taps and has_nan:
+        return _running_max_with_nan(taps)
+    best = taps[0].copy()
+    for tap in taps[1:]:
+        np.maximum(best, tap, out=best)      # NaN propagates: a NaN window gives NaN
+    if not with_taps:
+        return best, None
+    # Mark the taps holding the maximum from the last to the first, so the first wins.
+    winner = np.zeros(best.shape, np.min_scalar_type(len(taps) - 1))
+    for t in range(len(taps) - 1, -1, -1):
+        winner = np.where(taps[t] == best, winner.dtype.type(t), winner)
+    return best, winner
+
+
+def _running_max_with_nan(taps):
+    """``_running_max`` for inputs with NaNs: a later tap wins if larger or NaN, as torch.
+
+    Row-major order, replacing the maximum only when strictly larger keeps the first
+    maximum on ties; a NaN always replaces it, so the last NaN of a window wins.
+    """
+    best = taps[0].copy()
+    winner = np.zeros(best.shape, np.min_scalar_type(len(taps) - 1))
+    for t, tap in enumerate(taps[1:], start=1):
+        better = (tap > best) | np.isnan(tap)
         np.copyto(best, tap, where=better)
-        np.copyto(taps, u * kw + v, where=better)
-    return best, taps
+        np.copyto(winner, t, where=better)
+    return best, winner
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
