@@ -17,10 +17,10 @@ the result is ``(N, C_out, H_out, W_out)`` with, per axis,
 
     H_out = floor((H + pad_top + pad_bottom - dilation * (kH - 1) - 1) / stride) + 1
 
-The small helpers (``pad2d``, ``conv_padding``, ``sliding_windows``, ``tap_slices``,
+The small functions (``pad2d``, ``conv_padding``, ``sliding_windows``, ``tap_slices``,
 ``im2col``, ``col2im``) are public because the backward passes and ``cnnlib.pool``
 reuse them.  The fast path's layout tricks (images last, row blocks, the column cache,
-the depthwise path) each sit in a small helper that says what it saves and why it
+the depthwise path) each sit in a small function that says what it saves and why it
 gives the loop's numbers; argument checks shared with ``pool`` live in
 ``cnnlib._validate``.
 """

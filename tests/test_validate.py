@@ -31,7 +31,7 @@ ENTRY_POINTS = {
 BAD_DTYPES = [np.bool_, np.complex128, object, np.str_]
 
 
-# ---- the helpers, one test per rule ---------------------------------------------------
+# ---- the checks, one test per rule -----------------------------------------------------
 @given(st.integers(-5, 5), st.integers(0, 2))
 def test_as_ints_repeats_an_int_and_checks_the_minimum(value, minimum):
     if value < minimum:
