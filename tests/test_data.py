@@ -40,8 +40,7 @@ def offline(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
     monkeypatch.setattr(data, "_download_failure", None)
     monkeypatch.setattr(data, "_subset_in_use", set())
-    for cls in (torchvision.datasets.MNIST, torchvision.datasets.FashionMNIST):
-        monkeypatch.setattr(cls, "mirrors", ["http://127.0.0.1:9/"])
+    monkeypatch.setattr(data, "MIRRORS", {name: ["http://127.0.0.1:9/"] for name in data.DATASETS})
     return tmp_path
 
 
@@ -210,8 +209,7 @@ def test_a_stalled_transfer_falls_back_too(offline, monkeypatch, capsys):
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors",
-                        [f"http://127.0.0.1:{server.getsockname()[1]}/"])
+    monkeypatch.setitem(data.MIRRORS, "MNIST", [f"http://127.0.0.1:{server.getsockname()[1]}/"])
     monkeypatch.setattr(data, "READ_SECONDS", 1.0)
     try:
         start = time.monotonic()
@@ -331,6 +329,11 @@ def test_files_are_checked_against_their_md5_once(offline, monkeypatch, tmp_path
     with pytest.raises(data.DataCorruptError, match=r"t10k-labels-idx1-ubyte has md5 .* "
                                                     r"published file has"):
         data.mnist_arrays(train=False, root=tmp_path / "m")
+
+
+def test_mirrors_are_torchvisions():
+    for name in data.DATASETS:
+        assert data.MIRRORS[name] == getattr(torchvision.datasets, name).mirrors
 
 
 def test_known_md5_sums_are_torchvisions():

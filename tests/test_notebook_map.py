@@ -10,8 +10,8 @@ LESSONS = sorted(p.name for p in (REPO / "notebooks").glob("[0-9][0-9]*.ipynb"))
 
 def welcome_map():
     cells = json.loads((REPO / "notebooks" / "00_welcome.ipynb").read_text())["cells"]
-    maps = ["".join(c["source"]) for c in cells
-            if c["cell_type"] == "markdown" and "".join(c["source"]).startswith("## The notebook map")]
+    texts = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    maps = [t for t in texts if t.startswith("## The notebook map")]
     assert len(maps) == 1
     return maps[0]
 
@@ -22,7 +22,8 @@ def test_welcome_map_lists_every_lesson(name):
 
 
 def test_welcome_map_names_only_notebooks_that_exist():
-    named = {word.strip("`") for word in welcome_map().split() if word.strip("`").endswith(".ipynb")}
+    words = (word.strip("`") for word in welcome_map().split())
+    named = {word for word in words if word.endswith(".ipynb")}
     assert named == set(LESSONS)
 
 
