@@ -6,8 +6,10 @@ from, in this order:
 1. the cell's metadata ``{"mystnb": {"image": {"alt": "..."}}}`` (myst-nb's own option);
 2. a comment line ``# alt: ...`` in the cell, e.g. ``# alt: ten MNIST digits, one per class``;
    a cell drawing several figures may have one such line per figure, in the order drawn;
-3. otherwise a fallback naming the figure and its section: ``Figure 2 of section
-   "Padding"``, so that a screen reader at least says where the figure belongs.
+3. otherwise a fallback naming the figure, its section and the titles the cell gives its
+   plots (``set_title("...")``, ``suptitle("...")``, ``title="..."``): ``Figure 2 of
+   section "Padding", titled "valid", "same"``, so that a screen reader at least says where
+   the figure belongs and what it is called.
 
 The build writes how many figures use the fallback (``alt text: ... fallback``), so that an
 author can see which sections still need a description.
@@ -19,6 +21,8 @@ from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
 ALT_COMMENT = re.compile(r"^\s*#\s*alt:\s*(.+?)\s*$", re.MULTILINE)
+# A plain string literal given as a title (f-strings with fields say too little).
+TITLE = re.compile(r"""(?:set_title|suptitle|\btitle\s*=)\s*\(?\s*f?(["'])([^"'{}\n]+)\1""")
 
 
 def _section_title(node):
@@ -42,6 +46,7 @@ def add_alt_text(app, doctree):
                          if block.parent is not None
                          and block.parent.get("nb_element") == "cell_code_source")
         comments = ALT_COMMENT.findall(source)
+        titles = list(dict.fromkeys(t.strip() for _, t in TITLE.findall(source)))[:4]
         title = _section_title(cell) or app.env.docname
         for i, image in enumerate(images):
             per_section[title] = per_section.get(title, 0) + 1
@@ -52,6 +57,8 @@ def add_alt_text(app, doctree):
                 counts["comment"] += 1
             else:
                 image["alt"] = f'Figure {per_section[title]} of section "{title}"'
+                if titles:
+                    image["alt"] += ", titled " + ", ".join(f'"{t}"' for t in titles)
                 counts["fallback"] += 1
     if any(counts.values()):
         LOGGER.info(f"alt text: {app.env.docname}: {counts['metadata']} from metadata, "
