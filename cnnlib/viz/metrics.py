@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt
 
 from .. import metrics
 from .images import show_images
+from .palette import (FONT_SIZE, MIN_FONT_SIZE, SEQUENTIAL_BLUE, SMALL_FONT_SIZE, cycle,
+                      linestyle)
 
 
 def _numpy(a):
@@ -22,7 +24,7 @@ def _names(class_names, num_classes):
     return [str(name) for name in class_names]
 
 
-def plot_confusion_matrix(cm, class_names=None, normalize=None, ax=None, cmap="Blues",
+def plot_confusion_matrix(cm, class_names=None, normalize=None, ax=None, cmap=SEQUENTIAL_BLUE,
                           title=None):
     """Heat map of a confusion matrix with the value of every cell written in it.
 
@@ -72,7 +74,7 @@ def plot_confusion_matrix(cm, class_names=None, normalize=None, ax=None, cmap="B
     for i in range(num_classes):
         for j in range(num_classes):
             ax.text(j, i, texts[i][j], ha="center", va="center",
-                    fontsize=8 if num_classes > 6 else 10,
+                    fontsize=MIN_FONT_SIZE if num_classes > 6 else FONT_SIZE,
                     color="white" if values[i, j] > threshold else "black")
     ax.set_xticks(range(num_classes), names, rotation=45 if class_names is not None else 0,
                   ha="right" if class_names is not None else "center")
@@ -111,8 +113,8 @@ def plot_per_class_metrics(y_true, y_pred, class_names=None, num_classes=None, a
     else:
         fig = ax.figure
     x = np.arange(len(p))
-    ax.bar(x - 0.2, p, width=0.4, label="precision")
-    ax.bar(x + 0.2, r, width=0.4, label="recall")
+    ax.bar(x - 0.2, p, width=0.4, label="precision", color=cycle(0))
+    ax.bar(x + 0.2, r, width=0.4, label="recall", color=cycle(1))
     ax.axhline(metrics.accuracy(y_true, y_pred), color="k", ls="--", lw=1, label="accuracy")
     ax.set_xticks(x, names, rotation=45 if class_names is not None else 0,
                   ha="right" if class_names is not None else "center")
@@ -121,7 +123,7 @@ def plot_per_class_metrics(y_true, y_pred, class_names=None, num_classes=None, a
     ax.set_ylim(max(0.0, lowest - 0.1) if lowest > 0.3 else 0.0, 1.0)
     ax.set_ylabel("score")
     ax.set_title(title or "precision and recall per class")
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.legend(fontsize=SMALL_FONT_SIZE, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -151,14 +153,15 @@ def plot_precision_recall(curves, ax=None, title=None):
         fig, ax = plt.subplots(figsize=(5, 4))
     else:
         fig = ax.figure
-    for label, (y_true, scores) in curves.items():
+    for i, (label, (y_true, scores)) in enumerate(curves.items()):
         y_true, scores = _numpy(y_true), _numpy(scores)
         precision, recall, _ = metrics.precision_recall_curve(y_true, scores)
         ap = metrics.average_precision(y_true, scores)
-        ax.plot(recall, precision, drawstyle="steps-post", label=f"{label} (AP {ap:.3f})")
+        ax.plot(recall, precision, drawstyle="steps-post", label=f"{label} (AP {ap:.3f})",
+                color=cycle(i), linestyle=linestyle(i))
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.01), ylim=(0, 1.02))
     ax.set_title(title or "precision-recall curves")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=SMALL_FONT_SIZE, loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -237,7 +240,7 @@ def show_confused_pairs(images, y_true, y_pred, pairs, per_pair=6, class_names=N
         for ax, i in zip(row, chosen):
             ax.imshow(images[i], cmap="gray")
         row[0].set_ylabel(f"{names[t]}\nas {names[p]}\n({count}x)", rotation=0,
-                          ha="right", va="center", fontsize=9)
+                          ha="right", va="center", fontsize=SMALL_FONT_SIZE)
     fig.suptitle("most confused pairs: true class predicted as another")
     fig.tight_layout()
     return fig
