@@ -20,5 +20,6 @@ from .resnet import (resnet18, resnet34, resnet50, resnet101, resnet152,
                      resnet20, resnet32, resnet44, resnet56, resnet110)
 from .densenet import densenet121, densenet169, densenet201
 from .mobilenet import mobilenet_v1
+from .senet import SqueezeExcitation
 from .small import vgg_small, resnet_small
 from .summary import summary, receptive_field, Summary
