@@ -133,7 +133,7 @@ def vgg13(num_classes=1000, in_channels=3, dropout=0.5):
 
 
 def vgg16c(num_classes=1000, in_channels=3, dropout=0.5):
-    """VGG-16 of configuration C: D with a 1x1 as the last convolution of stages 3-5, 133.9M parameters.
+    """VGG-16 of configuration C: D with a 1x1 as the last convolution of stages 3-5, 133.6M parameters.
 
     Not in torchvision (no published weights); the paper's C is 1% worse than D
     in top-1 error (its table 3), the argument that 3x3 context beats 1x1 mixing.
