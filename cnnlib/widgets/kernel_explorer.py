@@ -251,7 +251,7 @@ def kernel_explorer(images=None, kernel_name="sharpen", operation="correlate", m
                                  layout=widgets.Layout(width="330px", height="70px")),
         "operation": widgets.ToggleButtons(options=OPERATIONS, value=operation,
                                            description="operation",
-                                           style={**style, "button_width": "110px"}),
+                                           style={**style, "button_width": "90px"}),
         "mode": widgets.Dropdown(options=MODES, value=mode, description="mode", style=style,
                                  layout=layout),
         "boundary": widgets.Dropdown(options=BOUNDARIES, value=boundary, description="boundary",
