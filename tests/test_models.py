@@ -371,3 +371,33 @@ def test_filter_and_feature_map_figures():
         show_filters(torch.randn(3, 5, 5))
     with pytest.raises(ValueError, match=r"feature_map must have shape \(C, H, W\)"):
         show_feature_maps(torch.randn(2, 3, 5, 5))
+
+
+# --------------------------------------------------------------------------- VGG configuration C
+def test_vgg_configuration_c_matches_the_papers_parameter_count():
+    def conv(c_in, c_out, k=3):
+        return c_in * k * k * c_out + c_out
+
+    def dense(n_in, n_out):
+        return n_in * n_out + n_out
+
+    # Configuration C of Simonyan & Zisserman's table 1, layer by layer: the third
+    # convolution of stages 3, 4 and 5 is a 1x1.
+    by_hand = (conv(3, 64) + conv(64, 64) + conv(64, 128) + conv(128, 128)
+               + conv(128, 256) + conv(256, 256) + conv(256, 256, 1)
+               + conv(256, 512) + conv(512, 512) + conv(512, 512, 1)
+               + conv(512, 512) + conv(512, 512) + conv(512, 512, 1)
+               + dense(512 * 7 * 7, 4096) + dense(4096, 4096) + dense(4096, 1000))
+    model = on_meta(models.vgg16c)
+    assert n_params(model) == by_hand
+    # D differs from C only in those three kernels: 8 more weights per channel pair.
+    assert n_params(on_meta(models.vgg16)) - by_hand == 8 * (256 * 256 + 2 * 512 * 512)
+    # The paper's table 2, in millions: A 133, B 133, C 134, D 138, E 144.
+    paper = {"vgg11": 133, "vgg13": 133, "vgg16c": 134, "vgg16": 138, "vgg19": 144}
+    assert {name: round(n_params(on_meta(getattr(models, name))) / 1e6)
+            for name in paper} == paper
+    convs = [m for m in model.features if isinstance(m, torch.nn.Conv2d)]
+    assert [m.kernel_size[0] for m in convs].count(1) == 3 and len(convs) == 13
+    assert model(torch.empty(1, 3, 224, 224, device="meta")).shape == (1, 1000)
+    with pytest.raises(ValueError, match=r"cfg entries must be positive ints, \(int, 1\) pairs"):
+        models.vgg.make_layers([64, (64, 3)])

@@ -14,11 +14,12 @@ torchvision's published accuracy and cost figures.
 from .zoo import imagenet_zoo
 from .lenet import lenet5, lenet5_classic
 from .alexnet import alexnet, zfnet
-from .vgg import vgg11, vgg13, vgg16, vgg19, vgg11_bn, vgg13_bn, vgg16_bn, vgg19_bn
+from .vgg import vgg11, vgg13, vgg16c, vgg16, vgg19, vgg11_bn, vgg13_bn, vgg16_bn, vgg19_bn
 from .googlenet import googlenet
 from .resnet import (resnet18, resnet34, resnet50, resnet101, resnet152,
                      resnet20, resnet32, resnet44, resnet56, resnet110)
 from .densenet import densenet121, densenet169, densenet201
 from .mobilenet import mobilenet_v1
+from .senet import SqueezeExcitation
 from .small import vgg_small, resnet_small
 from .summary import summary, receptive_field, Summary
