@@ -22,3 +22,4 @@ from .densenet import densenet121, densenet169, densenet201
 from .mobilenet import mobilenet_v1
 from .small import vgg_small, resnet_small
 from .summary import summary, receptive_field, Summary
+from .unet import unet, UNet
