@@ -31,6 +31,7 @@ label_maps = st.integers(1, 6).flatmap(lambda c: st.tuples(
     hnp.arrays(np.int64, (2, 5, 6), elements=st.integers(0, c - 1))))
 
 
+@pytest.mark.filterwarnings("ignore:A single label was found")   # scikit-learn, c = 1
 @given(label_maps)
 def test_against_sklearn(case):
     c, y_true, y_pred = case
