@@ -683,3 +683,136 @@ def confident_mistakes(y_true, scores, k=16):
     confidence = scores.max(axis=1)
     wrong = np.flatnonzero(y_pred != y_true)
     return wrong[np.argsort(-confidence[wrong], kind="stable")][:k]
+
+
+# --------------------------------------------------------------------------- segmentation
+# A segmentation network labels every pixel, so its metrics count pixels instead of images.
+# Pixel accuracy is plain accuracy over all pixels; it flatters a model that paints
+# everything background when the background covers most of the image.  The intersection
+# over union of class c,
+#
+#     IoU_c = |true c AND predicted c| / |true c OR predicted c| = TP / (TP + FP + FN),
+#
+# punishes both misses and false alarms of c, whatever its area; the mean over the classes
+# (mIoU) gives each class one vote.  With cm the confusion matrix of all pixels,
+# TP = cm[c, c], TP + FN = row c, TP + FP = column c.  scikit-learn calls IoU the Jaccard
+# index (``sklearn.metrics.jaccard_score(..., average=None)``).
+
+__all__ += ["pixel_accuracy", "iou_per_class", "iou_per_class_naive", "mean_iou"]
+
+
+def _label_maps(y_true, y_pred, num_classes):
+    """Check two label maps of the same shape, ``(H, W)`` or ``(N, H, W)``; flatten them."""
+    maps = []
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        y = np.asarray(y)
+        if y.ndim not in (2, 3):
+            raise ValueError(f"{name} must be a label map of shape (H, W) or (N, H, W), "
+                             f"got shape {y.shape} (ndim {y.ndim}); pass class labels, "
+                             f"not scores: take scores.argmax(axis=1) first")
+        if y.dtype.kind not in "biu":
+            raise TypeError(f"{name} must hold integer class labels 0..C-1, got dtype {y.dtype}")
+        if y.size == 0:
+            raise ValueError(f"{name} is empty; metrics need at least one pixel")
+        maps.append(y)
+    if maps[0].shape != maps[1].shape:
+        raise ValueError(f"y_true and y_pred must have the same shape, "
+                         f"got {maps[0].shape} and {maps[1].shape}")
+    if num_classes is not None and (not isinstance(num_classes, numbers.Integral)
+                                    or isinstance(num_classes, bool) or num_classes < 1):
+        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+    for name, y in zip(("y_true", "y_pred"), maps):
+        if y.min() < 0:
+            raise ValueError(f"{name} holds the label {y.min()}; class labels must be 0..C-1")
+        if num_classes is not None and y.max() >= num_classes:
+            raise ValueError(f"{name} holds the label {y.max()}, but num_classes={num_classes} "
+                             f"allows only 0..{num_classes - 1}")
+    return maps[0].ravel().astype(np.int64), maps[1].ravel().astype(np.int64)
+
+
+def pixel_accuracy(y_true, y_pred):
+    """Fraction of pixels whose predicted class is the true one.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int, shape (H, W) or (N, H, W)
+        True and predicted label maps.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> pixel_accuracy([[0, 0], [1, 2]], [[0, 1], [1, 2]])
+    0.75
+    """
+    y_true, y_pred = _label_maps(y_true, y_pred, None)
+    return float(np.mean(y_true == y_pred))
+
+
+def iou_per_class_naive(y_true, y_pred, num_classes=None):
+    """:func:`iou_per_class` by counting the two pixel sets of each class with a loop."""
+    y_true, y_pred = _label_maps(y_true, y_pred, num_classes)
+    num_classes = num_classes or int(max(y_true.max(), y_pred.max())) + 1
+    iou = np.full(num_classes, np.nan)
+    for c in range(num_classes):
+        union = np.sum((y_true == c) | (y_pred == c))
+        if union:
+            iou[c] = np.sum((y_true == c) & (y_pred == c)) / union
+    return iou
+
+
+def iou_per_class(y_true, y_pred, num_classes=None):
+    """Intersection over union of every class: ``TP / (TP + FP + FN)`` over all pixels.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int, shape (H, W) or (N, H, W)
+        True and predicted label maps, labels in ``0 .. C-1``.
+    num_classes : int, optional
+        ``C``; default ``max label + 1``.
+
+    Returns
+    -------
+    ndarray of float64, shape (C,)
+        NaN for a class that is neither present nor predicted (its IoU is 0/0);
+        scikit-learn's ``jaccard_score`` gives 0 there instead.
+
+    Examples
+    --------
+    >>> iou_per_class([[0, 0], [1, 1]], [[0, 1], [1, 1]])
+    array([0.5       , 0.66666667])
+    """
+    y_true, y_pred = _label_maps(y_true, y_pred, num_classes)
+    num_classes = num_classes or int(max(y_true.max(), y_pred.max())) + 1
+    # The confusion matrix of all pixels, counted with one bincount as in confusion_matrix.
+    cm = np.bincount(y_true * num_classes + y_pred, minlength=num_classes ** 2)
+    cm = cm.reshape(num_classes, num_classes)
+    tp = np.diag(cm)
+    union = cm.sum(axis=0) + cm.sum(axis=1) - tp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, tp / union, np.nan)
+
+
+def mean_iou(y_true, y_pred, num_classes=None):
+    """Mean intersection over union (mIoU) over the classes that occur.
+
+    Classes absent from both maps (IoU NaN in :func:`iou_per_class`) are left out of
+    the mean, so a class missing from an image neither helps nor hurts.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int, shape (H, W) or (N, H, W)
+    num_classes : int, optional
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(mean_iou([[0, 0], [1, 1]], [[0, 1], [1, 1]]), 4)
+    0.5833
+    """
+    return float(np.nanmean(iou_per_class(y_true, y_pred, num_classes)))

@@ -23,3 +23,5 @@ from .mobilenet import mobilenet_v1
 from .senet import SqueezeExcitation
 from .small import vgg_small, resnet_small
 from .summary import summary, receptive_field, Summary
+from .unet import unet, UNet
+from .wavenet import causal_cnn, CausalConv1d
