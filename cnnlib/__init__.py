@@ -13,13 +13,13 @@ from .data import mnist, fashion_mnist, mnist_arrays, fashion_mnist_arrays
 from . import signal, kernels
 from .signal import (
     correlate1d, correlate1d_naive, convolve1d, correlate2d, correlate2d_naive, convolve2d,
-    conv_matrix,
+    correlation_matrix,
 )
 from . import metrics
 from .metrics import (
-    confusion_matrix, one_vs_rest_counts, accuracy, precision, recall, f1_score, specificity,
-    classification_report, top_k_accuracy, top_k_error, precision_recall_curve,
-    average_precision, mean_average_precision, accuracy_per_mparam, most_confused,
+    confusion_matrix, one_vs_rest_counts, accuracy_score, precision_score, recall_score,
+    f1_score, specificity, classification_report, top_k_accuracy_score, top_k_error,
+    precision_recall_curve, average_precision_score, mean_average_precision, accuracy_per_mparam, most_confused,
     confident_mistakes,
 )
 from . import conv, pool
