@@ -12,9 +12,9 @@ One loop for every notebook of the course, written out so it can be read:
 Around that core ``fit`` adds what a real run needs: a progress bar per epoch, the
 history of loss and accuracy as data, a device chosen automatically (CUDA, Apple
 MPS or the CPU), seeding, and checkpoints from which an interrupted run resumes
-exactly where it stopped. On a CPU it loads the data in the main process (which
-also works inside Jupyter) and uses as many threads as the process has cores,
-or one thread on a small (two-core) or busy machine.
+exactly where it stopped, and a stop with a clear message when the loss
+becomes NaN or infinite. The device and thread policy lives in
+:mod:`cnnlib.device`.
 
 The data may be given in three forms:
 
@@ -26,14 +26,13 @@ The data may be given in three forms:
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
 import pathlib
 import random
-import sys
 import time
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -43,6 +42,8 @@ from torch.utils.data import (BatchSampler, DataLoader, Dataset, IterableDataset
                               RandomSampler, SequentialSampler, TensorDataset)
 from tqdm.auto import tqdm
 
+from .device import cpu_cores, default_device, default_workers, thread_count, threads
+
 __all__ = ["History", "Predictions", "fit", "evaluate", "predict", "default_device",
            "seed_everything", "cpu_cores"]
 
@@ -51,85 +52,11 @@ EVAL_BATCH_SIZE = 1000
 
 
 # --------------------------------------------------------------------------- set-up
-def default_device(device=None) -> torch.device:
-    """The device to compute on: ``device`` if given, else CUDA, else Apple MPS, else CPU.
-
-    Parameters
-    ----------
-    device : str or torch.device, optional
-        Force a device, e.g. ``"cpu"`` to compare with a GPU run.
-    """
-    if device is not None:
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
 def seed_everything(seed: int) -> None:
     """Seed Python's ``random``, NumPy and torch (CPU and every GPU) with ``seed``."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-
-
-def _in_jupyter() -> bool:
-    return "ipykernel" in sys.modules
-
-
-def _default_workers(device: torch.device) -> int:
-    # Worker processes cannot pickle classes defined in a notebook on macOS and
-    # Windows (spawn start method), and on a CPU they compete with the training
-    # threads for the same cores: load in the main process there.
-    if _in_jupyter() or device.type == "cpu":
-        return 0
-    return min(4, os.cpu_count() or 1)
-
-
-def cpu_cores() -> int:
-    """Number of CPU cores this process may use.
-
-    ``os.cpu_count()`` reports the cores of the whole machine, but a container
-    (Binder, Colab, a CI runner) is often allowed only a few: this reads the CPU
-    affinity and the container's CPU quota (cgroup ``cpu.max``) as well.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    try:
-        quota, period = pathlib.Path("/sys/fs/cgroup/cpu.max").read_text().split()
-        if quota != "max":
-            cores = min(cores, max(1, int(quota) // int(period)))
-    except (OSError, ValueError):
-        pass
-    return max(1, cores or 1)
-
-
-def _thread_count(num_threads) -> int:
-    if num_threads is not None:
-        if not isinstance(num_threads, int) or num_threads < 1:
-            raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
-        return num_threads
-    cores = cpu_cores()
-    # torch's threads wait for each other at every operation: when another
-    # process takes one of the cores they stall (LeNet-5's training steps ran
-    # 10x slower with two threads on a shared 2-core machine), while a second
-    # thread gains little on the course's small networks (about 20% for LeNet-5).
-    # So: one thread on two cores or fewer, or when the machine is already busy.
-    busy = hasattr(os, "getloadavg") and os.getloadavg()[0] > cores + 0.5
-    return 1 if cores <= 2 or busy else cores
-
-
-@contextlib.contextmanager
-def _threads(num_threads):
-    """Run torch's CPU operations with ``num_threads`` threads, then restore the setting."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(_thread_count(num_threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 # --------------------------------------------------------------------------- data
@@ -242,6 +169,50 @@ class History:
         return dataclasses.asdict(self)
 
 
+@dataclasses.dataclass
+class _EpochSums:
+    """Running sums over the batches of one epoch, for its mean loss and accuracy."""
+
+    loss: float = 0.0      # sum of batch loss * batch size
+    correct: int = 0       # correct predictions
+    seen: int = 0          # samples
+    counted: int = 0       # samples with an accuracy (classification targets)
+
+    def add(self, loss: float, n: int, hits) -> None:
+        self.loss += loss * n
+        self.seen += n
+        if hits is not None:
+            self.correct += hits
+            self.counted += n
+
+    @property
+    def mean_loss(self) -> float:
+        return self.loss / max(self.seen, 1)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.counted if self.counted else float("nan")
+
+    def postfix(self) -> dict:
+        """The progress bar's running figures."""
+        return {"loss": f"{self.mean_loss:.4f}",
+                "acc": f"{self.accuracy:.4f}" if self.counted else "n/a"}
+
+
+@dataclasses.dataclass
+class _RunState:
+    """Where a run of :func:`fit` stands: all a checkpoint needs to resume it exactly."""
+
+    epoch: int = 0                 # epochs completed
+    step: int = 0                  # batches done in the current epoch
+    global_step: int = 0           # batches done since the start of the run
+    sums: _EpochSums = dataclasses.field(default_factory=_EpochSums)
+    order: list | None = None      # index batches of the current epoch, once drawn
+
+    def next_epoch(self) -> None:
+        self.epoch, self.step, self.sums, self.order = self.epoch + 1, 0, _EpochSums(), None
+
+
 def _accuracy_count(output, y):
     """Number of correct predictions in a batch, or None for non-classification targets."""
     if output.ndim != 2 or y.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
@@ -266,13 +237,92 @@ def _set_rng_states(states):
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
-def _save(path, state):
-    # Write to a temporary file and rename: an interruption during the write
-    # leaves the previous checkpoint intact.
+def _hyperparameters(opt, batch_size, seed) -> dict:
+    """What a resumed run should share with the run that saved the checkpoint."""
+    simple = (int, float, str, bool, tuple, type(None))
+    groups = [{k: v for k, v in group.items() if k != "params" and isinstance(v, simple)}
+              for group in opt.param_groups]
+    return {"optimizer": type(opt).__name__, "param_groups": groups,
+            "batch_size": batch_size, "seed": seed}
+
+
+def _changed(saved: dict, now: dict) -> list:
+    """``"name: saved -> now"`` for every hyper-parameter that differs."""
+    changes = [f"{key}: {saved[key]!r} -> {now[key]!r}"
+               for key in ("optimizer", "batch_size", "seed") if saved.get(key) != now[key]]
+    for i, (old, new) in enumerate(zip(saved.get("param_groups", []), now["param_groups"])):
+        prefix = f"param_groups[{i}]." if len(now["param_groups"]) > 1 else ""
+        changes += [f"{prefix}{key}: {old[key]!r} -> {new[key]!r}"
+                    for key in new if key in old and old[key] != new[key]]
+    return changes
+
+
+_CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "history", "epoch", "step",
+                    "global_step", "sums", "order", "rng")
+
+
+def _load_checkpoint(path, device):
+    """The checkpoint dict at ``path``, or a ValueError that names the file."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+    except Exception as exc:     # truncated, not a torch file, unpicklable: all one answer
+        raise ValueError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); "
+                         f"delete it, or pass resume=False to start afresh") from exc
+    missing = [k for k in _CHECKPOINT_KEYS if k not in state] if isinstance(state, dict) else ["*"]
+    if missing:
+        raise ValueError(f"checkpoint {path} is not a checkpoint of cnnlib.train.fit (missing "
+                         f"{missing}); delete it, or pass resume=False to start afresh")
+    return state
+
+
+def _resume(path, device, model, opt, sched, hparams):
+    """Restore model, optimiser, scheduler and random states.
+
+    Returns the history, the run state and the hyper-parameters of the run,
+    which are the checkpoint's: its optimiser state replaces the new one.
+    """
+    state = _load_checkpoint(path, device)
+    changes = _changed(state["hparams"], hparams) if "hparams" in state else []
+    if changes:
+        warnings.warn(f"resuming from {path}, saved with other hyper-parameters ("
+                      f"{'; '.join(changes)}); the run continues with the checkpoint's "
+                      f"optimiser state and shuffling. Pass resume=False (or another "
+                      f"checkpoint path) to start a new run with the new values.",
+                      UserWarning, stacklevel=4)
+    model.load_state_dict(state["model"])
+    opt.load_state_dict(state["optimizer"])
+    if sched is not None and state["scheduler"] is not None:
+        sched.load_state_dict(state["scheduler"])
+    _set_rng_states(state["rng"])
+    run = _RunState(state["epoch"], state["step"], state["global_step"],
+                    _EpochSums(*state["sums"]), state["order"])
+    return History(**state["history"]), run, state.get("hparams", hparams)
+
+
+def _non_finite(model) -> list:
+    return [name for name, t in model.state_dict().items()
+            if t.is_floating_point() and not torch.isfinite(t).all()]
+
+
+def _save_checkpoint(path, model, opt, sched, history, run, seed, hparams):
+    """Save the run; refuse to save weights that hold NaN or infinity."""
+    bad = _non_finite(model)
+    if bad:
+        raise FloatingPointError(f"the weights {bad[:3]} hold NaN or infinite values at epoch "
+                                 f"{run.epoch + 1}, step {run.step}; they are not saved, so "
+                                 f"{path} keeps the last finite state")
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Write to a temporary file and rename: an interruption during the write
+    # leaves the previous checkpoint intact.
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
+    torch.save({
+        "model": model.state_dict(), "optimizer": opt.state_dict(),
+        "scheduler": None if sched is None else sched.state_dict(),
+        "history": history.to_dict(), "epoch": run.epoch, "step": run.step,
+        "global_step": run.global_step, "sums": dataclasses.astuple(run.sums),
+        "order": run.order, "rng": _rng_states(), "seed": seed, "hparams": hparams,
+    }, tmp)
     os.replace(tmp, path)
 
 
@@ -286,6 +336,26 @@ def _make_optimizer(optimizer, model, lr):
         return optimizer(model.parameters())
     raise TypeError(f"optimizer must be None, a torch.optim.Optimizer or a callable "
                     f"params -> Optimizer, got {type(optimizer).__name__}")
+
+
+def _make_scheduler(scheduler, opt):
+    return scheduler(opt) if callable(scheduler) and not hasattr(scheduler, "step") else scheduler
+
+
+def _check_positive_int(value, name, what=""):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"{name} must be a positive int{what}, got {value!r}")
+
+
+def _check_fit_arguments(model, epochs, batch_size, checkpoint, checkpoint_every):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    _check_positive_int(batch_size, "batch_size")
+    _check_positive_int(checkpoint_every, "checkpoint_every", " (steps)")
+    if checkpoint_every is not None and checkpoint is None:
+        raise ValueError("checkpoint_every needs a checkpoint path to save to")
 
 
 def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=None,
@@ -336,6 +406,8 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
     resume : bool
         If ``checkpoint`` exists, continue from it: the run goes on exactly as if
         it had not been interrupted (same batches, same random numbers, same history).
+        The checkpoint's optimiser state wins, so a run resumed with another
+        learning rate, optimiser, batch size or seed warns and keeps the old values.
     num_workers : int, optional
         DataLoader worker processes for a Dataset. Default 0 inside Jupyter and on
         the CPU (loading in the main process), else up to 4.
@@ -354,6 +426,15 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
         ``epoch_time``, one entry per epoch (including epochs of the run that was
         resumed). The model is left in eval mode, ready for :func:`evaluate`.
 
+    Raises
+    ------
+    FloatingPointError
+        When the loss becomes NaN or infinite (the model keeps the weights from
+        before that batch), or the weights do before a checkpoint is saved (the
+        file keeps the last finite state).
+    ValueError
+        When the checkpoint file cannot be read; the message names it.
+
     Notes
     -----
     ``seed`` fixes the training run, not the initial weights: the model was built
@@ -367,29 +448,43 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
     >>> history.train_acc[-1]                                      # doctest: +SKIP
     0.98...
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if checkpoint_every is not None and (not isinstance(checkpoint_every, int)
-                                         or checkpoint_every < 1):
-        raise ValueError(f"checkpoint_every must be a positive int (steps), got {checkpoint_every!r}")
-    if checkpoint_every is not None and checkpoint is None:
-        raise ValueError("checkpoint_every needs a checkpoint path to save to")
-
-    threads = _thread_count(num_threads)
-    with _threads(threads):
+    _check_fit_arguments(model, epochs, batch_size, checkpoint, checkpoint_every)
+    num_threads = thread_count(num_threads)
+    with threads(num_threads):
         return _fit(model, train_data, val_data, epochs, optimizer, lr,
                     batch_size or TRAIN_BATCH_SIZE, loss_fn, scheduler, default_device(device),
-                    seed, checkpoint, checkpoint_every, resume, num_workers, progress, threads)
+                    seed, checkpoint, checkpoint_every, resume, num_workers, progress, num_threads)
 
 
-def _train_step(model, x, y, loss_fn, opt, sched):
+@dataclasses.dataclass(frozen=True)
+class _Setup:
+    """What stays fixed during a run of :func:`fit`, its arguments checked and filled in."""
+
+    model: nn.Module
+    opt: torch.optim.Optimizer
+    sched: object
+    loss_fn: object
+    device: torch.device
+    epochs: int
+    batch_size: int
+    seed: int | None
+    val_data: object
+    num_workers: int
+    num_threads: int
+    progress: bool
+    checkpoint_every: int | None
+    save: object                   # save(run) writes a checkpoint, or None
+
+
+def _train_step(model, x, y, loss_fn, opt, sched, where):
     """One step of gradient descent on the batch ``(x, y)``; returns the loss and the output."""
     output = model(x)                # forward
     loss = loss_fn(output, y)
+    if not torch.isfinite(loss).all():
+        # Stop before the update: the model keeps the weights of the last finite step.
+        raise FloatingPointError(f"the training loss became {loss.item()} at {where}: "
+                                 f"training diverged. The model keeps the weights before this "
+                                 f"batch; try a smaller learning rate")
     opt.zero_grad()                  # gradients accumulate in .grad: clear the last step's
     loss.backward()                  # backward: d loss / d parameter for every parameter
     opt.step()                       # update the parameters
@@ -398,100 +493,79 @@ def _train_step(model, x, y, loss_fn, opt, sched):
     return loss, output
 
 
-def _fit(model, train_data, val_data, epochs, optimizer, lr, batch_size, loss_fn, scheduler,
-         device, seed, checkpoint, checkpoint_every, resume, num_workers, progress, threads):
-    """The loop of :func:`fit`, with its arguments checked and defaults filled in."""
-    num_workers = _default_workers(device) if num_workers is None else num_workers
-    loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
-    dataset, loader = _as_dataset(train_data, "train_data")
-    iterable = isinstance(dataset, IterableDataset)
+def _epoch_batches(s, dataset, loader, run):
+    """The remaining batches of the current epoch and their total number (None if unknown)."""
+    if isinstance(dataset, IterableDataset):
+        if run.step:
+            raise ValueError("an IterableDataset cannot be resumed in the middle of an epoch")
+        return _iterable_batches(dataset, loader, s.batch_size, s.num_workers), None
+    if run.order is None:
+        run.order = _epoch_order(dataset, loader, s.batch_size, True, s.seed, run.epoch)
+    return _batches(dataset, loader, run.order[run.step:], s.num_workers), len(run.order)
 
+
+def _train_epoch(s, dataset, loader, run, history):
+    """One pass over the training data, from where ``run`` stands; appends to ``history``."""
+    t0 = time.perf_counter()
+    batches, total = _epoch_batches(s, dataset, loader, run)
+    s.model.train()
+    # The bar is updated by hand (not wrapped around the batches) so that it
+    # stays open for the validation figures after the last batch.
+    bar = tqdm(total=total, initial=run.step, desc=f"epoch {run.epoch + 1}/{s.epochs}",
+               disable=not s.progress, leave=True, dynamic_ncols=True)
+    for batch in batches:
+        x, y = _split(batch)
+        x, y = x.to(s.device), y.to(s.device)
+        where = f"epoch {run.epoch + 1}, step {run.step + 1}"
+        loss, output = _train_step(s.model, x, y, s.loss_fn, s.opt, s.sched, where)
+        run.step += 1
+        run.global_step += 1
+        run.sums.add(loss.item(), len(y), _accuracy_count(output.detach(), y))
+        bar.set_postfix(**run.sums.postfix(), refresh=False)
+        bar.update(1)
+        if (s.checkpoint_every and run.global_step % s.checkpoint_every == 0
+                and run.step < (total or math.inf)):
+            s.save(run)
+    history.train_loss.append(run.sums.mean_loss)
+    history.train_acc.append(run.sums.accuracy)
+    if s.val_data is not None:
+        val = evaluate(s.model, s.val_data, loss_fn=s.loss_fn, device=s.device,
+                       num_workers=s.num_workers, num_threads=s.num_threads)
+        history.val_loss.append(val["loss"])
+        history.val_acc.append(val["acc"])
+        bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", acc=f"{history.train_acc[-1]:.4f}",
+                        val_loss=f"{val['loss']:.4f}", val_acc=f"{val['acc']:.4f}")
+    bar.close()
+    history.lr.append(s.opt.param_groups[0]["lr"])
+    history.epoch_time.append(time.perf_counter() - t0)
+    run.next_epoch()
+    if s.save is not None:
+        s.save(run)
+
+
+def _fit(model, train_data, val_data, epochs, optimizer, lr, batch_size, loss_fn, scheduler,
+         device, seed, checkpoint, checkpoint_every, resume, num_workers, progress, num_threads):
+    """The loop of :func:`fit`: set up, resume if there is a checkpoint, then train epoch by epoch."""
+    dataset, loader = _as_dataset(train_data, "train_data")
     if seed is not None:
         seed_everything(seed)
     model.to(device)
     opt = _make_optimizer(optimizer, model, lr)
-    sched = scheduler(opt) if callable(scheduler) and not hasattr(scheduler, "step") else scheduler
-
-    history = History()
-    start_epoch, start_step, global_step, sums, order = 0, 0, 0, (0.0, 0, 0, 0), None
+    hparams = _hyperparameters(opt, batch_size, seed)
+    sched = _make_scheduler(scheduler, opt)
+    history, run = History(), _RunState()
     if checkpoint is not None and resume and pathlib.Path(checkpoint).exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        if sched is not None and state["scheduler"] is not None:
-            sched.load_state_dict(state["scheduler"])
-        history = History(**state["history"])
-        start_epoch, start_step, sums = state["epoch"], state["step"], state["sums"]
-        global_step = state["global_step"]
-        order = state["order"]
-        _set_rng_states(state["rng"])
+        history, run, hparams = _resume(checkpoint, device, model, opt, sched, hparams)
 
-    def save(epoch, step, sums, order):
-        _save(checkpoint, {
-            "model": model.state_dict(), "optimizer": opt.state_dict(),
-            "scheduler": None if sched is None else sched.state_dict(),
-            "history": history.to_dict(), "epoch": epoch, "step": step,
-            "global_step": global_step, "sums": sums, "order": order,
-            "rng": _rng_states(), "seed": seed,
-        })
+    def save(run):
+        _save_checkpoint(checkpoint, model, opt, sched, history, run, seed, hparams)
 
-    for epoch in range(start_epoch, epochs):
-        t0 = time.perf_counter()
-        if iterable:
-            if start_step:
-                raise ValueError("an IterableDataset cannot be resumed in the middle of an epoch")
-            batches = _iterable_batches(dataset, loader, batch_size, num_workers)
-            total, order = None, None
-        else:
-            if order is None:
-                order = _epoch_order(dataset, loader, batch_size, True, seed, epoch)
-            batches = _batches(dataset, loader, order[start_step:], num_workers)
-            total = len(order)
-        # Running sums of the epoch: loss * n, correct predictions, samples, samples with accuracy.
-        loss_sum, correct, seen, counted = sums
-        model.train()
-        # The bar is updated by hand (not wrapped around the batches) so that it
-        # stays open for the validation figures after the last batch.
-        bar = tqdm(total=total, initial=start_step, desc=f"epoch {epoch + 1}/{epochs}",
-                   disable=not progress, leave=True, dynamic_ncols=True)
-        step = start_step
-        for batch in batches:
-            x, y = _split(batch)
-            x, y = x.to(device), y.to(device)
-            loss, output = _train_step(model, x, y, loss_fn, opt, sched)
-            step += 1
-            global_step += 1
-            n = len(y)
-            loss_sum += loss.item() * n
-            seen += n
-            hits = _accuracy_count(output.detach(), y)
-            if hits is not None:
-                correct += hits
-                counted += n
-            bar.set_postfix(loss=f"{loss_sum / seen:.4f}",
-                            acc=f"{correct / counted:.4f}" if counted else "n/a",
-                            refresh=False)
-            bar.update(1)
-            if (checkpoint_every and global_step % checkpoint_every == 0
-                    and step < (total or math.inf)):
-                save(epoch, step, (loss_sum, correct, seen, counted), order)
-
-        history.train_loss.append(loss_sum / max(seen, 1))
-        history.train_acc.append(correct / counted if counted else float("nan"))
-        if val_data is not None:
-            val = evaluate(model, val_data, loss_fn=loss_fn, device=device,
-                           num_workers=num_workers, num_threads=threads)
-            history.val_loss.append(val["loss"])
-            history.val_acc.append(val["acc"])
-            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}",
-                            acc=f"{history.train_acc[-1]:.4f}",
-                            val_loss=f"{val['loss']:.4f}", val_acc=f"{val['acc']:.4f}")
-        bar.close()
-        history.lr.append(opt.param_groups[0]["lr"])
-        history.epoch_time.append(time.perf_counter() - t0)
-        start_step, sums, order = 0, (0.0, 0, 0, 0), None
-        if checkpoint is not None:
-            save(epoch + 1, 0, sums, None)
+    s = _Setup(model, opt, sched, nn.CrossEntropyLoss() if loss_fn is None else loss_fn, device,
+               epochs, batch_size, seed, val_data,
+               default_workers(device) if num_workers is None else num_workers, num_threads,
+               progress, checkpoint_every, None if checkpoint is None else save)
+    while run.epoch < epochs:
+        _train_epoch(s, dataset, loader, run, history)
     model.eval()
     return history
 
@@ -511,7 +585,7 @@ def _outputs(model, data, batch_size, device, num_workers, num_threads, progress
     model.eval()
     model.to(device)
     try:
-        with torch.no_grad(), _threads(num_threads):
+        with torch.no_grad(), threads(num_threads):
             for batch in tqdm(batches, total=total, desc=desc, disable=not progress, leave=False):
                 if isinstance(batch, (tuple, list)):
                     x, y = batch[0], (batch[1] if len(batch) > 1 else None)
@@ -619,3 +693,4 @@ def predict(model: nn.Module, data, batch_size: int | None = None, device=None,
     probs = torch.softmax(logits, dim=1) if logits.ndim == 2 else logits
     return Predictions(logits.numpy(), probs.numpy(),
                        torch.cat(labels).numpy() if labels else None)
+
