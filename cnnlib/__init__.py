@@ -20,8 +20,8 @@ from . import metrics
 from .metrics import (
     confusion_matrix, one_vs_rest_counts, accuracy_score, precision_score, recall_score,
     f1_score, specificity, classification_report, top_k_accuracy_score, top_k_error,
-    precision_recall_curve, average_precision_score, mean_average_precision, accuracy_per_mparam, most_confused,
-    confident_mistakes,
+    precision_recall_curve, average_precision_score, mean_average_precision, accuracy_per_mparam,
+    most_confused, confident_mistakes,
 )
 from . import conv, pool
 from .conv import (

@@ -466,7 +466,10 @@ def top_k_accuracy_score(y_true, y_score, k=5):
 
 
 def top_k_error(y_true, y_score, k=5):
-    """``1 - top_k_accuracy_score``: the fraction of samples whose true class is not in the top k."""
+    """``1 - top_k_accuracy_score``: the fraction of samples whose true class is not in the top k.
+
+    Arguments as in :func:`top_k_accuracy_score`.
+    """
     return 1.0 - top_k_accuracy_score(y_true, y_score, k)
 
 

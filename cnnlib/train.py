@@ -61,7 +61,7 @@ def seed_everything(seed: int) -> None:
 
 # --------------------------------------------------------------------------- data
 def _as_dataset(data, name: str):
-    """``(dataset, loader)``: the map-style or iterable data set, and the loader if one was given."""
+    """``(dataset, loader)``: the map-style or iterable data set, and the loader if given."""
     if isinstance(data, DataLoader):
         return data.dataset, data
     if isinstance(data, Dataset):
@@ -545,7 +545,7 @@ def _train_epoch(s, dataset, loader, run, history):
 
 def _fit(model, train_data, val_data, epochs, optimizer, lr, batch_size, loss_fn, scheduler,
          device, seed, checkpoint, checkpoint_every, resume, num_workers, progress, num_threads):
-    """The loop of :func:`fit`: set up, resume if there is a checkpoint, then train epoch by epoch."""
+    """The loop of :func:`fit`: set up, resume from a checkpoint if any, train epoch by epoch."""
     dataset, loader = _as_dataset(train_data, "train_data")
     if seed is not None:
         seed_everything(seed)

@@ -248,7 +248,8 @@ def test_hand_counted_multiclass():
                                   [[2, 1, 0], [0, 1, 0], [1, 0, 2]])
     np.testing.assert_allclose(metrics.precision_score(y_true, y_pred, average=None),
                                [2 / 3, 1 / 2, 1])
-    np.testing.assert_allclose(metrics.recall_score(y_true, y_pred, average=None), [2 / 3, 1, 2 / 3])
+    np.testing.assert_allclose(metrics.recall_score(y_true, y_pred, average=None),
+                               [2 / 3, 1, 2 / 3])
     assert metrics.precision_score(y_true, y_pred, average="micro") == pytest.approx(5 / 7)
     assert metrics.recall_score(y_true, y_pred, average="weighted") == pytest.approx(
         (3 * 2 / 3 + 1 * 1 + 3 * 2 / 3) / 7)
@@ -409,7 +410,8 @@ def test_cnnlib_never_imports_sklearn():
 
 # --------------------------------------------------------------------------- errors
 def test_error_mismatched_lengths():
-    with pytest.raises(ValueError, match="y_true and y_pred must have the same length, got 3 and 2"):
+    with pytest.raises(ValueError,
+                       match="y_true and y_pred must have the same length, got 3 and 2"):
         metrics.confusion_matrix([0, 1, 1], [0, 1])
 
 

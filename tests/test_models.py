@@ -91,7 +91,8 @@ def test_lenet5_classic_c3_connection_table():
     for o, inputs in enumerate(C3_TABLE):
         others = [i for i in range(6) if i not in inputs]
         assert torch.all(dense[o, others] == 0)
-        expected.append(F.conv2d(x[:, list(inputs)], dense[o:o + 1, list(inputs)], c3.bias[o:o + 1]))
+        expected.append(F.conv2d(x[:, list(inputs)], dense[o:o + 1, list(inputs)],
+                                 c3.bias[o:o + 1]))
     torch.testing.assert_close(c3(x), torch.cat(expected, 1))
 
 

@@ -1,5 +1,4 @@
 """cnnlib.nn against torch: functions, layers, state dicts, optimisers, LeNet-5, gradcheck."""
-import copy
 import warnings
 
 import numpy as np
@@ -523,7 +522,8 @@ def test_numerical_gradient_of_an_integer_array_raises_instead_of_rounding_the_n
 @given(shapes, st.data())
 def test_rel_error_rejects_shapes_that_differ_instead_of_broadcasting(shape, data):
     other = data.draw(st.sampled_from(_wrong_shapes(shape)))
-    with pytest.raises(ValueError, match=r"a must have the shape of b .* \(shapes are not broadcast\)"):
+    with pytest.raises(ValueError,
+                       match=r"a must have the shape of b .* \(shapes are not broadcast\)"):
         nn.rel_error(np.ones(shape), np.ones(other))
 
 

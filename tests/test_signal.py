@@ -336,7 +336,8 @@ ERRORS = [
      r"input_shape must be 2 positive integer\(s\) to match the 2-D kernel, got \(5,\)"),
     (lambda: correlation_matrix(np.ones((2, 2, 2)), (3, 3)), ValueError,
      r"kernel must be 1-D \(K,\) or 2-D \(kH, kW\), got shape \(2, 2, 2\)"),
-    (lambda: correlation_matrix(np.ones(4), 3), ValueError, r"kernel \(4\) is larger than the input"),
+    (lambda: correlation_matrix(np.ones(4), 3), ValueError,
+     r"kernel \(4\) is larger than the input"),
 ]
 
 

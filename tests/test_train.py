@@ -258,7 +258,7 @@ def test_progress_bars_do_not_break_nbval(tmp_path):
 
 # --------------------------------------------------------------------------- loop and safety
 class Recorder(nn.Module):
-    """A linear classifier that records which samples (encoded in pixel 0) each training batch held."""
+    """A linear classifier that records the samples (numbered in pixel 0) of each training batch."""
 
     def __init__(self):
         super().__init__()
@@ -348,7 +348,8 @@ def test_resuming_with_a_changed_learning_rate_warns(tmp_path):
     x, y = blobs(32)
     path = tmp_path / "run.pt"
     fit(fresh(), (x, y), epochs=1, lr=1e-3, checkpoint=path, progress=False)
-    with pytest.warns(UserWarning, match=r"saved with other hyper-parameters \(lr: 0.001 -> 0.01\)"):
+    with pytest.warns(UserWarning,
+                      match=r"saved with other hyper-parameters \(lr: 0.001 -> 0.01\)"):
         fit(fresh(), (x, y), epochs=2, lr=1e-2, checkpoint=path, progress=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error")                        # same values: no warning
@@ -362,5 +363,6 @@ def test_fit_evaluate_predict_are_reachable_from_the_package_without_loading_tor
     import cnnlib.train
 
     assert (cnnlib.fit, cnnlib.evaluate, cnnlib.predict) == (fit, evaluate, predict)
-    code = "import sys, cnnlib; assert 'torch' not in sys.modules; cnnlib.fit; assert 'torch' in sys.modules"
+    code = ("import sys, cnnlib; assert 'torch' not in sys.modules; cnnlib.fit; "
+            "assert 'torch' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -22,3 +22,13 @@ from .densenet import densenet121, densenet169, densenet201
 from .mobilenet import mobilenet_v1
 from .small import vgg_small, resnet_small
 from .summary import summary, receptive_field, Summary
+
+__all__ = [
+    "lenet5", "lenet5_classic", "alexnet", "zfnet",
+    "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn",
+    "googlenet",
+    "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
+    "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
+    "densenet121", "densenet169", "densenet201", "mobilenet_v1", "vgg_small", "resnet_small",
+    "summary", "receptive_field", "Summary", "imagenet_zoo",
+]

@@ -15,7 +15,7 @@ __all__ = ["check_positive_int", "check_int_pair", "check_same_shape", "as_float
 
 
 def check_positive_int(value, name, minimum=1):
-    """Return ``value`` if it is an int ``>= minimum``; else a TypeError/ValueError naming ``name``."""
+    """Return ``value`` if it is an int ``>= minimum``; else an error naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     if value < minimum:
@@ -40,7 +40,7 @@ def check_real(value, name):
 
 
 def check_in_range(value, name, low, high, *, high_open=False):
-    """Return ``value`` if it is a real number in ``[low, high]`` (``[low, high)`` if ``high_open``)."""
+    """Return ``value`` if it is a real number in ``[low, high]`` (``[low, high)`` if high_open)."""
     check_real(value, name)
     inside = low <= value < high if high_open else low <= value <= high
     if not inside:

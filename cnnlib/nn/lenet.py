@@ -61,8 +61,10 @@ class LeNet5(Module):
         return self.classifier(self.flatten(self.features(x)))
 
     def backward(self, dout):
-        """Gradients of all parameters from ``dout`` ``(N, num_classes)``; returns None
-        (the first layer skips the gradient of the images)."""
+        """Gradients of all parameters from ``dout`` ``(N, num_classes)``.
+
+        Returns None: the first layer skips the gradient of the images.
+        """
         return self.features.backward(self.flatten.backward(self.classifier.backward(dout)))
 
 

@@ -296,7 +296,7 @@ class Conv2d(Module):
 
 
 class Linear(Module):
-    """Fully connected layer ``y = x W^T + b``, like ``torch.nn.Linear``; see :func:`~.functional.linear`.
+    """Fully connected layer ``y = x W^T + b``, like ``torch.nn.Linear``; see ``functional.linear``.
 
     ``weight`` has shape ``(out_features, in_features)``, ``bias`` ``(out_features,)``;
     initialised as PyTorch does (uniform in ``±1/sqrt(in_features)``).
@@ -377,7 +377,7 @@ class AvgPool2d(Module):
 
 
 class _Activation(Module):
-    """An elementwise activation: a layer around the functional pair ``function``/``function_backward``."""
+    """An elementwise activation: a layer around the pair ``function``, ``function_backward``."""
 
     def forward(self, x):
         self._x = x
