@@ -26,7 +26,7 @@ __all__ = ["Optimizer", "SGD", "Adam"]
 class Optimizer:
     """Holds the parameters to update; ``step()`` applies one update from their ``.grad``."""
 
-    def __init__(self, params, lr):
+    def __init__(self, params, lr, weight_decay=0):
         self.params = list(params)
         if not self.params:
             raise ValueError("optimizer got an empty parameter list")
@@ -36,8 +36,17 @@ class Optimizer:
                                 f"(use model.parameters()), got {type(p).__name__}")
         if check_real(lr, "learning rate lr") < 0:
             raise ValueError(f"learning rate lr must be >= 0, got {lr}")
-        self.lr = lr
+        check_in_range(weight_decay, "weight_decay", 0, math.inf)
+        self.lr, self.weight_decay = lr, weight_decay
         self.state = [{} for _ in self.params]
+
+    def _gradients(self):
+        """``(param, state, g)`` per parameter with a gradient; ``g = grad + weight_decay * w``."""
+        for p, state in zip(self.params, self.state):
+            if p.grad is None:
+                continue
+            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            yield p, state, g
 
     def zero_grad(self):
         for p in self.params:
@@ -62,22 +71,15 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
-        super().__init__(params, lr)
-        if check_real(momentum, "momentum") < 0 or check_real(weight_decay, "weight_decay") < 0:
-            raise ValueError(f"momentum and weight_decay must be >= 0, got momentum={momentum}, "
-                             f"weight_decay={weight_decay}")
+        super().__init__(params, lr, weight_decay)
+        check_in_range(momentum, "momentum", 0, math.inf)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
         self.momentum, self.dampening = momentum, dampening
-        self.weight_decay, self.nesterov = weight_decay, nesterov
+        self.nesterov = nesterov
 
     def step(self):
-        for p, state in zip(self.params, self.state):
-            if p.grad is None:
-                continue
-            g = p.grad
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
+        for p, state, g in self._gradients():
             if self.momentum:
                 buf = state.get("momentum_buffer")
                 if buf is None:
@@ -100,24 +102,18 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0):
-        super().__init__(params, lr)
+        super().__init__(params, lr, weight_decay)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         if not (0 <= check_real(betas[0], "betas[0]") < 1
                 and 0 <= check_real(betas[1], "betas[1]") < 1):
             raise ValueError(f"betas must be in [0, 1), got {betas}")
         check_in_range(eps, "eps", 0, math.inf)
-        check_in_range(weight_decay, "weight_decay", 0, math.inf)
-        self.betas, self.eps, self.weight_decay = tuple(betas), eps, weight_decay
+        self.betas, self.eps = tuple(betas), eps
 
     def step(self):
         beta1, beta2 = self.betas
-        for p, state in zip(self.params, self.state):
-            if p.grad is None:
-                continue
-            g = p.grad
-            if self.weight_decay:
-                g = g + self.weight_decay * p.data
+        for p, state, g in self._gradients():
             if not state:
                 state.update(step=0, exp_avg=np.zeros_like(p.data),
                              exp_avg_sq=np.zeros_like(p.data))
