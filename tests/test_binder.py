@@ -10,6 +10,8 @@ import venv
 
 import pytest
 
+pytestmark = pytest.mark.slow   # integration: runs kernels, venvs or servers
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 BINDER = REPO / "binder"
 

@@ -192,6 +192,7 @@ def test_names_and_shapes_match_torchvision(name):
     ("densenet121", {}, 64),
     ("googlenet", {"aux_logits": False}, 96),
 ])
+@pytest.mark.slow
 def test_torchvision_weights_load_and_give_the_same_outputs(name, kwargs, size):
     torch.manual_seed(0)
     theirs = torchvision_model(name, **kwargs).eval()

@@ -231,6 +231,7 @@ def test_plot_history_draws_every_curve():
         plot_history({"train_loss": []})
 
 
+@pytest.mark.slow
 def test_progress_bars_do_not_break_nbval(tmp_path):
     """nbval runs a notebook that trains with progress bars (widgets in a kernel)."""
     code = textwrap.dedent("""\
@@ -358,6 +359,7 @@ def test_resuming_with_a_changed_learning_rate_warns(tmp_path):
         fit(fresh(), (x, y), epochs=4, batch_size=8, checkpoint=path, progress=False)
 
 
+@pytest.mark.slow
 def test_fit_evaluate_predict_are_reachable_from_the_package_without_loading_torch_early():
     import cnnlib
     import cnnlib.train
