@@ -1,14 +1,7 @@
 """Training and evaluating PyTorch models: ``fit``, ``evaluate``, ``predict``.
 
-One loop for every notebook of the course, written out so it can be read:
-
-    for each epoch:
-        for each batch (x, y):
-            loss = loss_fn(model(x), y)      # forward
-            optimizer.zero_grad()
-            loss.backward()                  # backward: gradients of the loss
-            optimizer.step()                 # update the parameters
-
+One loop for every notebook of the course, written out so it can be read in
+:mod:`cnnlib.train.loop`: forward, loss, backward, update, batch after batch.
 Around that core ``fit`` adds what a real run needs: a progress bar per epoch, the
 history of loss and accuracy as data, a device chosen automatically (CUDA, Apple
 MPS or the CPU), seeding, and checkpoints from which an interrupted run resumes
