@@ -12,6 +12,8 @@ import pytest
 
 from cnnlib.data import _reachable
 
+pytestmark = pytest.mark.slow   # integration: runs kernels, venvs or servers
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 BINDER = REPO / "binder"
 

@@ -33,7 +33,7 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 NOTEBOOK = "02_cnn_layers.ipynb"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Chromium on a machine without internet: no background traffic, no sandbox as root.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -13,6 +13,8 @@ import urllib.request
 
 import pytest
 
+pytestmark = pytest.mark.slow   # integration: runs kernels, venvs or servers
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
 

@@ -94,6 +94,7 @@ class VGG(nn.Module):
         check_positive_int(in_channels, "in_channels")
         self.in_channels = in_channels
         self.features = make_layers(cfg, batch_norm, in_channels)
+        self.num_pools = cfg.count("M")
         last = [v for v in cfg if v != "M"][-1]
         last = last[0] if isinstance(last, tuple) else last
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
@@ -117,7 +118,8 @@ class VGG(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x):
-        check_input(x, "VGG", self.in_channels)
+        check_input(x, "VGG", self.in_channels, min_size=2 ** self.num_pools,
+                    why=f"its {self.num_pools} max-poolings halve the size {self.num_pools} times")
         x = self.avgpool(self.features(x))
         return self.classifier(torch.flatten(x, 1))
 

@@ -11,6 +11,9 @@ from .images import show_images
 from .palette import (FONT_SIZE, MIN_FONT_SIZE, SEQUENTIAL_BLUE, SMALL_FONT_SIZE, cycle,
                       linestyle)
 
+__all__ = ["plot_confusion_matrix", "plot_per_class_metrics", "plot_precision_recall",
+           "show_confident_mistakes", "show_confused_pairs"]
+
 
 def _numpy(a):
     return np.asarray(a.detach().cpu() if hasattr(a, "detach") else a)
@@ -105,8 +108,8 @@ def plot_per_class_metrics(y_true, y_pred, class_names=None, num_classes=None, a
         A dashed line marks the accuracy for comparison.
     """
     y_true, y_pred = _numpy(y_true), _numpy(y_pred)
-    p = metrics.precision(y_true, y_pred, num_classes, average=None)
-    r = metrics.recall(y_true, y_pred, num_classes, average=None)
+    p = metrics.precision_score(y_true, y_pred, num_classes, average=None)
+    r = metrics.recall_score(y_true, y_pred, num_classes, average=None)
     names = _names(class_names, len(p))
     if ax is None:
         fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(p) + 1.5), 3.2))
@@ -115,7 +118,7 @@ def plot_per_class_metrics(y_true, y_pred, class_names=None, num_classes=None, a
     x = np.arange(len(p))
     ax.bar(x - 0.2, p, width=0.4, label="precision", color=cycle(0))
     ax.bar(x + 0.2, r, width=0.4, label="recall", color=cycle(1))
-    ax.axhline(metrics.accuracy(y_true, y_pred), color="k", ls="--", lw=1, label="accuracy")
+    ax.axhline(metrics.accuracy_score(y_true, y_pred), color="k", ls="--", lw=1, label="accuracy")
     ax.set_xticks(x, names, rotation=45 if class_names is not None else 0,
                   ha="right" if class_names is not None else "center")
     lowest = min(p.min(), r.min())
@@ -134,7 +137,7 @@ def plot_precision_recall(curves, ax=None, title=None):
 
     Parameters
     ----------
-    curves : dict of label -> (y_true, scores)
+    curves : dict of label -> (y_true, y_score)
         Each value is a detection problem: 0/1 (or bool) labels ``(N,)`` and
         the score of the positive class ``(N,)``.  For several classes of one
         model use ``{name: (y == c, probs[:, c])}``, for several models
@@ -148,15 +151,15 @@ def plot_precision_recall(curves, ax=None, title=None):
         Curves drawn as steps (the step area is the AP), recall on x.
     """
     if not curves:
-        raise ValueError("curves is empty; pass a dict {label: (y_true, scores)}")
+        raise ValueError("curves is empty; pass a dict {label: (y_true, y_score)}")
     if ax is None:
         fig, ax = plt.subplots(figsize=(5, 4))
     else:
         fig = ax.figure
-    for i, (label, (y_true, scores)) in enumerate(curves.items()):
-        y_true, scores = _numpy(y_true), _numpy(scores)
-        precision, recall, _ = metrics.precision_recall_curve(y_true, scores)
-        ap = metrics.average_precision(y_true, scores)
+    for i, (label, (y_true, y_score)) in enumerate(curves.items()):
+        y_true, y_score = _numpy(y_true), _numpy(y_score)
+        precision, recall, _ = metrics.precision_recall_curve(y_true, y_score)
+        ap = metrics.average_precision_score(y_true, y_score)
         ax.plot(recall, precision, drawstyle="steps-post", label=f"{label} (AP {ap:.3f})",
                 color=cycle(i), linestyle=linestyle(i))
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.01), ylim=(0, 1.02))
