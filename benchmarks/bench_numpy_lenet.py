@@ -27,7 +27,7 @@ from cnnlib.models import lenet5
 
 
 def numpy_step(net, opt, x, y):
-    loss, dscores = nn.softmax_cross_entropy(net(x), y)
+    loss, dscores = nn.cross_entropy(net(x), y)
     opt.zero_grad()
     net.backward(dscores)
     opt.step()

@@ -2,9 +2,10 @@
 
 The NumPy core (``signal``, ``kernels``, ``conv``, ``pool``, ``nn``) needs only
 NumPy and is imported here with its public names, so ``cnnlib.conv2d`` works
-straight away.  The PyTorch parts (``models``, ``train``, ``torch_ops``) and
-the Jupyter parts (``widgets``) are loaded on first use, e.g.
-``cnnlib.models.resnet18()``, so ``import cnnlib`` stays light.
+straight away.  The PyTorch parts (``models``, ``train``, ``device``,
+``torch_ops``) and the Jupyter parts (``viz``, ``widgets``) are loaded on first
+use, e.g. ``cnnlib.models.resnet18()`` or ``cnnlib.fit(...)``, so
+``import cnnlib`` stays light.
 """
 import importlib
 
@@ -13,14 +14,14 @@ from .data import mnist, fashion_mnist, mnist_arrays, fashion_mnist_arrays
 from . import signal, kernels
 from .signal import (
     correlate1d, correlate1d_naive, convolve1d, correlate2d, correlate2d_naive, convolve2d,
-    conv_matrix,
+    correlation_matrix,
 )
 from . import metrics
 from .metrics import (
-    confusion_matrix, one_vs_rest_counts, accuracy, precision, recall, f1_score, specificity,
-    classification_report, top_k_accuracy, top_k_error, precision_recall_curve,
-    average_precision, mean_average_precision, accuracy_per_mparam, most_confused,
-    confident_mistakes,
+    confusion_matrix, one_vs_rest_counts, accuracy_score, precision_score, recall_score,
+    f1_score, specificity, classification_report, top_k_accuracy_score, top_k_error,
+    precision_recall_curve, average_precision_score, mean_average_precision, accuracy_per_mparam,
+    most_confused, confident_mistakes,
 )
 from . import conv, pool
 from .conv import (
@@ -36,13 +37,32 @@ from .pool import (
 )
 from . import nn
 
+# The NumPy core, loaded with the package.
+__all__ = [
+    "data", "mnist", "fashion_mnist", "mnist_arrays", "fashion_mnist_arrays", "signal", "kernels",
+    "correlate1d", "correlate1d_naive", "convolve1d", "correlate2d", "correlate2d_naive",
+    "convolve2d", "correlation_matrix", "metrics", "confusion_matrix", "one_vs_rest_counts",
+    "accuracy_score", "precision_score", "recall_score", "f1_score", "specificity",
+    "classification_report", "top_k_accuracy_score", "top_k_error", "precision_recall_curve",
+    "average_precision_score", "mean_average_precision", "accuracy_per_mparam", "most_confused",
+    "confident_mistakes", "conv", "pool", "conv2d", "conv2d_naive", "conv1d", "conv_output_size",
+    "conv_padding", "pad2d", "sliding_windows", "im2col", "max_pool2d", "max_pool2d_naive",
+    "avg_pool2d", "lp_pool2d", "global_avg_pool2d", "pool_output_size", "col2im",
+    "conv2d_backward", "conv2d_backward_naive", "conv_transpose2d", "max_pool2d_backward",
+    "max_pool2d_backward_naive", "avg_pool2d_backward", "lp_pool2d_backward", "nn",
+]
+# Not in __all__, so that ``from cnnlib import *`` stays light: the lazy parts below.
+
 __version__ = "0.1.0"
 
-_LAZY = ("models", "train", "torch_ops", "viz", "widgets")
+_LAZY = ("models", "train", "device", "torch_ops", "viz", "widgets")
+_LAZY_NAMES = {"fit": "train", "evaluate": "train", "predict": "train"}
 
 
 def __getattr__(name):
     # Module-level __getattr__ (PEP 562): import the heavy submodules only when used.
     if name in _LAZY:
         return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
     raise AttributeError(f"module 'cnnlib' has no attribute {name!r}")

@@ -462,6 +462,7 @@ def _depthwise_backward(dout, xp, weight, stride, dilation, input_grad):
 # --------------------------------------------------------------------------------------
 class ConvArgs(NamedTuple):
     """The checked arguments of a convolution, batched and normalised."""
+
     x: np.ndarray            # (N, C_in, *spatial)
     weight: np.ndarray       # (C_out, C_in // groups, *kernel)
     bias: object             # (C_out,) ndarray or None

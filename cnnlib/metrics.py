@@ -36,17 +36,17 @@ __all__ = [
     "confusion_matrix",
     "confusion_matrix_naive",
     "one_vs_rest_counts",
-    "accuracy",
-    "precision",
-    "recall",
+    "accuracy_score",
+    "precision_score",
+    "recall_score",
     "f1_score",
     "specificity",
     "classification_report",
-    "top_k_accuracy",
+    "top_k_accuracy_score",
     "top_k_error",
     "precision_recall_curve",
     "precision_recall_curve_naive",
-    "average_precision",
+    "average_precision_score",
     "mean_average_precision",
     "accuracy_per_mparam",
     "most_confused",
@@ -97,51 +97,51 @@ def _pair(y_true, y_pred, num_classes):
     return y_true, y_pred, _num_classes(num_classes, (y_true, "y_true"), (y_pred, "y_pred"))
 
 
-def _check_scores(y_true, scores):
+def _check_scores(y_true, y_score):
     """The checks shared by every score array: numbers, one per sample, all finite."""
-    if scores.dtype.kind not in "iuf":
-        raise TypeError(f"scores must be numbers, got dtype {scores.dtype}")
-    if len(scores) != len(y_true):
-        raise ValueError(f"y_true and scores must have the same length, "
-                         f"got {len(y_true)} and {len(scores)}")
-    if not np.all(np.isfinite(scores)):
-        raise ValueError("scores holds NaN or infinite values")
+    if y_score.dtype.kind not in "iuf":
+        raise TypeError(f"y_score must be numbers, got dtype {y_score.dtype}")
+    if len(y_score) != len(y_true):
+        raise ValueError(f"y_true and y_score must have the same length, "
+                         f"got {len(y_true)} and {len(y_score)}")
+    if not np.all(np.isfinite(y_score)):
+        raise ValueError("y_score holds NaN or infinite values")
 
 
-def _class_scores(y_true, scores):
+def _class_scores(y_true, y_score):
     """Validate labels with a ``(N, C)`` score matrix (one column per class)."""
     y_true = _labels(y_true, "y_true")
-    scores = np.asarray(scores)
-    if scores.ndim != 2:
-        raise ValueError(f"scores must have shape (N, C), one column per class, "
-                         f"got shape {scores.shape}")
-    _check_scores(y_true, scores)
-    num_classes = scores.shape[1]
+    y_score = np.asarray(y_score)
+    if y_score.ndim != 2:
+        raise ValueError(f"y_score must have shape (N, C), one column per class, "
+                         f"got shape {y_score.shape}")
+    _check_scores(y_true, y_score)
+    num_classes = y_score.shape[1]
     if y_true.max() >= num_classes:
-        raise ValueError(f"y_true holds the label {y_true.max()}, but scores has only "
+        raise ValueError(f"y_true holds the label {y_true.max()}, but y_score has only "
                          f"{num_classes} columns (classes 0..{num_classes - 1})")
-    return y_true, scores
+    return y_true, y_score
 
 
-def _binary_scores(y_true, scores, pos_label):
+def _binary_scores(y_true, y_score, pos_label):
     """Validate a detection problem: labels ``(N,)`` and positive-class scores ``(N,)``.
 
     Returns the boolean array "sample is positive" and the scores.
     """
     y_true = _labels(y_true, "y_true")
-    scores = np.asarray(scores)
-    if scores.ndim != 1:
-        raise ValueError(f"scores must have shape (N,), the score of the positive class for "
-                         f"each sample, got shape {scores.shape}; for a column of class "
-                         f"scores pass scores[:, c] with pos_label=c")
-    _check_scores(y_true, scores)
+    y_score = np.asarray(y_score)
+    if y_score.ndim != 1:
+        raise ValueError(f"y_score must have shape (N,), the score of the positive class for "
+                         f"each sample, got shape {y_score.shape}; for a column of class "
+                         f"scores pass y_score[:, c] with pos_label=c")
+    _check_scores(y_true, y_score)
     if pos_label is None:
         # As in scikit-learn: without pos_label the labels must already be 0/1.
         if y_true.max() > 1:
             raise ValueError(f"y_true holds the labels {np.unique(y_true).tolist()}, not just "
                              f"0 and 1; pass pos_label=c to score class c against the rest")
         pos_label = 1
-    return y_true == pos_label, scores
+    return y_true == pos_label, y_score
 
 
 def _check_average(average):
@@ -236,7 +236,7 @@ def one_vs_rest_counts(y_true, y_pred, num_classes=None):
     return tp, fp, fn, tn
 
 
-def accuracy(y_true, y_pred):
+def accuracy_score(y_true, y_pred):
     """Fraction of samples whose predicted label equals the true label.
 
     Parameters
@@ -307,7 +307,7 @@ def _score(kind, y_true, y_pred, num_classes, average, pos_label, zero_division)
     return _nan_average(per_class, support if average == "weighted" else None)
 
 
-def precision(y_true, y_pred, num_classes=None, *, average="binary", pos_label=1,
+def precision_score(y_true, y_pred, num_classes=None, *, average="binary", pos_label=1,
               zero_division=0):
     """Precision TP / (TP + FP): of the samples predicted as a class, the fraction that are.
 
@@ -337,17 +337,17 @@ def precision(y_true, y_pred, num_classes=None, *, average="binary", pos_label=1
 
     Examples
     --------
-    >>> precision([0, 1, 1, 2], [0, 1, 2, 2], average=None)
+    >>> precision_score([0, 1, 1, 2], [0, 1, 2, 2], average=None)
     array([1. , 1. , 0.5])
     """
     return _score("precision", y_true, y_pred, num_classes, average, pos_label, zero_division)
 
 
-def recall(y_true, y_pred, num_classes=None, *, average="binary", pos_label=1,
+def recall_score(y_true, y_pred, num_classes=None, *, average="binary", pos_label=1,
            zero_division=0):
     """Recall (sensitivity) TP / (TP + FN): of the samples of a class, the fraction found.
 
-    Parameters and return value as in :func:`precision`.
+    Parameters and return value as in :func:`precision_score`.
     """
     return _score("recall", y_true, y_pred, num_classes, average, pos_label, zero_division)
 
@@ -356,7 +356,7 @@ def f1_score(y_true, y_pred, num_classes=None, *, average="binary", pos_label=1,
              zero_division=0):
     """F1 score 2 TP / (2 TP + FP + FN), the harmonic mean of precision and recall.
 
-    Parameters and return value as in :func:`precision`; ``zero_division`` is
+    Parameters and return value as in :func:`precision_score`; ``zero_division`` is
     used when TP + FP + FN = 0 (a class neither present nor predicted).
     """
     return _score("f1", y_true, y_pred, num_classes, average, pos_label, zero_division)
@@ -366,7 +366,7 @@ def specificity(y_true, y_pred, num_classes=None, *, average="binary", pos_label
                 zero_division=0):
     """Specificity TN / (TN + FP): of the samples not of a class, the fraction left alone.
 
-    Parameters and return value as in :func:`precision`; ``"weighted"`` also
+    Parameters and return value as in :func:`precision_score`; ``"weighted"`` also
     weights by the support of each class.  scikit-learn has no specificity
     function: in a two-class problem it is the recall of the other class,
     ``recall_score(y_true, y_pred, pos_label=0)``.
@@ -403,8 +403,8 @@ def classification_report(y_true, y_pred, num_classes=None, target_names=None, d
     if len(target_names) != num_classes:
         raise ValueError(f"target_names has {len(target_names)} names for {num_classes} classes")
     args = (y_true, y_pred, num_classes)
-    columns = [precision(*args, average=None, zero_division=zero_division),
-               recall(*args, average=None, zero_division=zero_division),
+    columns = [precision_score(*args, average=None, zero_division=zero_division),
+               recall_score(*args, average=None, zero_division=zero_division),
                f1_score(*args, average=None, zero_division=zero_division),
                np.bincount(y_true, minlength=num_classes)]
     width = max(max(len(name) for name in target_names), len("weighted avg"), digits)
@@ -416,16 +416,16 @@ def classification_report(y_true, y_pred, num_classes=None, target_names=None, d
     text += "\n"
     n = len(y_true)
     text += ("{:>{width}s} " + " {:>9}" * 2 + " {:>9.{digits}f} {:>9}\n").format(
-        "accuracy", "", "", accuracy(y_true, y_pred), n, width=width, digits=digits)
+        "accuracy", "", "", accuracy_score(y_true, y_pred), n, width=width, digits=digits)
     for average in ("macro", "weighted"):
         values = [f(*args, average=average, zero_division=zero_division)
-                  for f in (precision, recall, f1_score)]
+                  for f in (precision_score, recall_score, f1_score)]
         text += row.format(f"{average} avg", *values, n, width=width, digits=digits)
     return text
 
 
 # --------------------------------------------------------------------------- top-k
-def top_k_accuracy(y_true, scores, k=5):
+def top_k_accuracy_score(y_true, y_score, k=5):
     """Fraction of samples whose true class is among the ``k`` highest scores.
 
     ImageNet's classic "top-5" number: many photos hold several objects or
@@ -435,7 +435,7 @@ def top_k_accuracy(y_true, scores, k=5):
     ----------
     y_true : array-like of int, shape (N,)
         True labels in ``0 .. C-1``.
-    scores : array-like, shape (N, C)
+    y_score : array-like, shape (N, C)
         One score per class (logits or probabilities: only their order counts).
     k : int
         Number of guesses, ``1 <= k <= C``.  (scikit-learn's default is 2;
@@ -449,40 +449,43 @@ def top_k_accuracy(y_true, scores, k=5):
     -----
     Ties are broken as in ``sklearn.metrics.top_k_accuracy_score``: among equal
     scores the class with the *larger* index ranks first.  ``np.argmax`` picks
-    the smaller index, so with ties ``top_k_accuracy(..., k=1)`` can differ
-    from ``accuracy(y_true, scores.argmax(1))``.
+    the smaller index, so with ties ``top_k_accuracy_score(..., k=1)`` can differ
+    from ``accuracy_score(y_true, y_score.argmax(1))``.
     """
-    y_true, scores = _class_scores(y_true, scores)
+    y_true, y_score = _class_scores(y_true, y_score)
     if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
-    if k > scores.shape[1]:
-        raise ValueError(f"k={k} is larger than the number of classes in scores "
-                         f"(C={scores.shape[1]}); top-k needs at least k classes")
+    if k > y_score.shape[1]:
+        raise ValueError(f"k={k} is larger than the number of classes in y_score "
+                         f"(C={y_score.shape[1]}); top-k needs at least k classes")
     # Stable ascending sort, reversed: tied classes end up largest index first,
     # exactly as scikit-learn ranks them.
-    ranking = np.argsort(scores, axis=1, kind="stable")[:, ::-1]
+    ranking = np.argsort(y_score, axis=1, kind="stable")[:, ::-1]
     hits = (ranking[:, :k] == y_true[:, None]).any(axis=1)
     return float(np.mean(hits))
 
 
-def top_k_error(y_true, scores, k=5):
-    """``1 - top_k_accuracy``: the fraction of samples whose true class is not in the top k."""
-    return 1.0 - top_k_accuracy(y_true, scores, k)
+def top_k_error(y_true, y_score, k=5):
+    """``1 - top_k_accuracy_score``: the fraction of samples whose true class is not in the top k.
+
+    Arguments as in :func:`top_k_accuracy_score`.
+    """
+    return 1.0 - top_k_accuracy_score(y_true, y_score, k)
 
 
 # --------------------------------------------------------------------------- ranking
-def precision_recall_curve_naive(y_true, scores, *, pos_label=None):
+def precision_recall_curve_naive(y_true, y_score, *, pos_label=None):
     """Precision and recall at every threshold, by counting TP and FP threshold by threshold.
 
     Same arguments and result as :func:`precision_recall_curve` (without
     ``drop_intermediate``).
     """
-    positive, scores = _binary_scores(y_true, scores, pos_label)
+    positive, y_score = _binary_scores(y_true, y_score, pos_label)
     n_positive = positive.sum()
-    thresholds = np.unique(scores)          # increasing
+    thresholds = np.unique(y_score)          # increasing
     precisions, recalls = [], []
     for t in thresholds:
-        detected = scores >= t              # never empty: t is one of the scores
+        detected = y_score >= t              # never empty: t is one of the scores
         tp = np.sum(detected & positive)
         fp = np.sum(detected & ~positive)
         precisions.append(tp / (tp + fp))
@@ -494,14 +497,14 @@ def precision_recall_curve_naive(y_true, scores, *, pos_label=None):
             np.append(np.array(recalls, dtype=np.float64), 0.0), thresholds)
 
 
-def precision_recall_curve(y_true, scores, *, pos_label=None, drop_intermediate=False):
+def precision_recall_curve(y_true, y_score, *, pos_label=None, drop_intermediate=False):
     """Precision and recall of the detector "score >= threshold" for every threshold.
 
     Parameters
     ----------
     y_true : array-like of int or bool, shape (N,)
         0/1 labels, or class labels together with ``pos_label``.
-    scores : array-like, shape (N,)
+    y_score : array-like, shape (N,)
         Score of the positive class for each sample (e.g. ``probs[:, c]``).
     pos_label : int, optional
         The positive class; required unless ``y_true`` holds only 0 and 1
@@ -528,16 +531,16 @@ def precision_recall_curve(y_true, scores, *, pos_label=None, drop_intermediate=
     score gives one point.  When ``y_true`` has no positive, recall is set to 1
     with a warning.
     """
-    positive, scores = _binary_scores(y_true, scores, pos_label)
+    positive, y_score = _binary_scores(y_true, y_score, pos_label)
     # Sort by decreasing score; the order inside a run of ties does not matter
     # because only the last index of each run is read below.
-    order = np.argsort(scores, kind="stable")[::-1]
-    scores, positive = scores[order], positive[order]
+    order = np.argsort(y_score, kind="stable")[::-1]
+    y_score, positive = y_score[order], positive[order]
     # The last index of each run of equal scores, i.e. of each threshold.
-    last = np.append(np.flatnonzero(np.diff(scores)), len(scores) - 1)
+    last = np.append(np.flatnonzero(np.diff(y_score)), len(y_score) - 1)
     tps = np.cumsum(positive, dtype=np.float64)[last]   # detected positives at each threshold
     fps = 1 + last - tps                                # detected samples minus tps
-    thresholds = scores[last]
+    thresholds = y_score[last]
     if drop_intermediate and len(fps) > 2:
         # Keep a point if tps changes just before or just after it.
         middle = (np.diff(tps[:-1]) != 0) | (np.diff(tps[1:]) != 0)
@@ -555,7 +558,7 @@ def precision_recall_curve(y_true, scores, *, pos_label=None, drop_intermediate=
     return (np.append(precision[::-1], 1.0), np.append(recall[::-1], 0.0), thresholds[::-1])
 
 
-def average_precision(y_true, scores, *, pos_label=None):
+def average_precision_score(y_true, y_score, *, pos_label=None):
     """Average precision (AP): the area under the step-wise precision-recall curve.
 
     ``AP = sum_n (R_n - R_{n-1}) P_n`` over the thresholds, from high to low:
@@ -565,7 +568,7 @@ def average_precision(y_true, scores, *, pos_label=None):
     Parameters
     ----------
     y_true : array-like of int or bool, shape (N,)
-    scores : array-like, shape (N,)
+    y_score : array-like, shape (N,)
     pos_label : int, optional
         As in :func:`precision_recall_curve`.
 
@@ -573,35 +576,35 @@ def average_precision(y_true, scores, *, pos_label=None):
     -------
     float in [0, 1]; 0 when ``y_true`` has no positive.
     """
-    if np.ndim(scores) == 2:
-        raise ValueError(f"scores must have shape (N,), got {np.shape(scores)}; for one "
-                         f"column per class use mean_average_precision(y_true, scores)")
-    precision, recall, _ = precision_recall_curve(y_true, scores, pos_label=pos_label)
+    if np.ndim(y_score) == 2:
+        raise ValueError(f"y_score must have shape (N,), got {np.shape(y_score)}; for one "
+                         f"column per class use mean_average_precision(y_true, y_score)")
+    precision, recall, _ = precision_recall_curve(y_true, y_score, pos_label=pos_label)
     # recall decreases along the arrays, so -diff is the recall gained at each step;
     # max(0, .) turns a rounding -0.0 into 0.0.
     return max(0.0, float(-np.sum(np.diff(recall) * precision[:-1])))
 
 
-def mean_average_precision(y_true, scores):
+def mean_average_precision(y_true, y_score):
     """Mean over classes of the one-vs-rest average precision (mAP).
 
     Parameters
     ----------
     y_true : array-like of int, shape (N,)
         True labels in ``0 .. C-1``.
-    scores : array-like, shape (N, C)
+    y_score : array-like, shape (N, C)
         One score per class.
 
     Returns
     -------
     float
-        The mean of ``average_precision(y_true, scores[:, c], pos_label=c)``
+        The mean of ``average_precision_score(y_true, y_score[:, c], pos_label=c)``
         over the classes ``c`` present in ``y_true`` (a class without samples
         has no defined AP), as scikit-learn's macro ``average_precision_score``.
     """
-    y_true, scores = _class_scores(y_true, scores)
+    y_true, y_score = _class_scores(y_true, y_score)
     present = np.unique(y_true)
-    return float(np.mean([average_precision(y_true, scores[:, c], pos_label=c)
+    return float(np.mean([average_precision_score(y_true, y_score[:, c], pos_label=c)
                           for c in present]))
 
 
@@ -662,13 +665,13 @@ def most_confused(cm, k=5):
     return [(int(i // size), int(i % size), cm.flat[i].item()) for i in order if flat[i] > 0]
 
 
-def confident_mistakes(y_true, scores, k=16):
+def confident_mistakes(y_true, y_score, k=16):
     """Indices of the ``k`` wrong predictions made with the highest score.
 
     Parameters
     ----------
     y_true : array-like of int, shape (N,)
-    scores : array-like, shape (N, C)
+    y_score : array-like, shape (N, C)
         Class scores, typically softmax probabilities; the prediction is the
         arg-max and its score the confidence.
     k : int
@@ -678,8 +681,141 @@ def confident_mistakes(y_true, scores, k=16):
     ndarray of int64, shape (<= k,)
         Sample indices, most confident mistake first.
     """
-    y_true, scores = _class_scores(y_true, scores)
-    y_pred = scores.argmax(axis=1)
-    confidence = scores.max(axis=1)
+    y_true, y_score = _class_scores(y_true, y_score)
+    y_pred = y_score.argmax(axis=1)
+    confidence = y_score.max(axis=1)
     wrong = np.flatnonzero(y_pred != y_true)
     return wrong[np.argsort(-confidence[wrong], kind="stable")][:k]
+
+
+# --------------------------------------------------------------------------- segmentation
+# A segmentation network labels every pixel, so its metrics count pixels instead of images.
+# Pixel accuracy is plain accuracy over all pixels; it flatters a model that paints
+# everything background when the background covers most of the image.  The intersection
+# over union of class c,
+#
+#     IoU_c = |true c AND predicted c| / |true c OR predicted c| = TP / (TP + FP + FN),
+#
+# punishes both misses and false alarms of c, whatever its area; the mean over the classes
+# (mIoU) gives each class one vote.  With cm the confusion matrix of all pixels,
+# TP = cm[c, c], TP + FN = row c, TP + FP = column c.  scikit-learn calls IoU the Jaccard
+# index (``sklearn.metrics.jaccard_score(..., average=None)``).
+
+__all__ += ["pixel_accuracy", "iou_per_class", "iou_per_class_naive", "mean_iou"]
+
+
+def _label_maps(y_true, y_pred, num_classes):
+    """Check two label maps of the same shape, ``(H, W)`` or ``(N, H, W)``; flatten them."""
+    maps = []
+    for name, y in (("y_true", y_true), ("y_pred", y_pred)):
+        y = np.asarray(y)
+        if y.ndim not in (2, 3):
+            raise ValueError(f"{name} must be a label map of shape (H, W) or (N, H, W), "
+                             f"got shape {y.shape} (ndim {y.ndim}); pass class labels, "
+                             f"not scores: take scores.argmax(axis=1) first")
+        if y.dtype.kind not in "biu":
+            raise TypeError(f"{name} must hold integer class labels 0..C-1, got dtype {y.dtype}")
+        if y.size == 0:
+            raise ValueError(f"{name} is empty; metrics need at least one pixel")
+        maps.append(y)
+    if maps[0].shape != maps[1].shape:
+        raise ValueError(f"y_true and y_pred must have the same shape, "
+                         f"got {maps[0].shape} and {maps[1].shape}")
+    if num_classes is not None and (not isinstance(num_classes, numbers.Integral)
+                                    or isinstance(num_classes, bool) or num_classes < 1):
+        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+    for name, y in zip(("y_true", "y_pred"), maps):
+        if y.min() < 0:
+            raise ValueError(f"{name} holds the label {y.min()}; class labels must be 0..C-1")
+        if num_classes is not None and y.max() >= num_classes:
+            raise ValueError(f"{name} holds the label {y.max()}, but num_classes={num_classes} "
+                             f"allows only 0..{num_classes - 1}")
+    return maps[0].ravel().astype(np.int64), maps[1].ravel().astype(np.int64)
+
+
+def pixel_accuracy(y_true, y_pred):
+    """Fraction of pixels whose predicted class is the true one.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int, shape (H, W) or (N, H, W)
+        True and predicted label maps.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> pixel_accuracy([[0, 0], [1, 2]], [[0, 1], [1, 2]])
+    0.75
+    """
+    y_true, y_pred = _label_maps(y_true, y_pred, None)
+    return float(np.mean(y_true == y_pred))
+
+
+def iou_per_class_naive(y_true, y_pred, num_classes=None):
+    """:func:`iou_per_class` by counting the two pixel sets of each class with a loop."""
+    y_true, y_pred = _label_maps(y_true, y_pred, num_classes)
+    num_classes = num_classes or int(max(y_true.max(), y_pred.max())) + 1
+    iou = np.full(num_classes, np.nan)
+    for c in range(num_classes):
+        union = np.sum((y_true == c) | (y_pred == c))
+        if union:
+            iou[c] = np.sum((y_true == c) & (y_pred == c)) / union
+    return iou
+
+
+def iou_per_class(y_true, y_pred, num_classes=None):
+    """Intersection over union of every class: ``TP / (TP + FP + FN)`` over all pixels.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int, shape (H, W) or (N, H, W)
+        True and predicted label maps, labels in ``0 .. C-1``.
+    num_classes : int, optional
+        ``C``; default ``max label + 1``.
+
+    Returns
+    -------
+    ndarray of float64, shape (C,)
+        NaN for a class that is neither present nor predicted (its IoU is 0/0);
+        scikit-learn's ``jaccard_score`` gives 0 there instead.
+
+    Examples
+    --------
+    >>> iou_per_class([[0, 0], [1, 1]], [[0, 1], [1, 1]])
+    array([0.5       , 0.66666667])
+    """
+    y_true, y_pred = _label_maps(y_true, y_pred, num_classes)
+    num_classes = num_classes or int(max(y_true.max(), y_pred.max())) + 1
+    # The confusion matrix of all pixels, counted with one bincount as in confusion_matrix.
+    cm = np.bincount(y_true * num_classes + y_pred, minlength=num_classes ** 2)
+    cm = cm.reshape(num_classes, num_classes)
+    tp = np.diag(cm)
+    union = cm.sum(axis=0) + cm.sum(axis=1) - tp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, tp / union, np.nan)
+
+
+def mean_iou(y_true, y_pred, num_classes=None):
+    """Mean intersection over union (mIoU) over the classes that occur.
+
+    Classes absent from both maps (IoU NaN in :func:`iou_per_class`) are left out of
+    the mean, so a class missing from an image neither helps nor hurts.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of int, shape (H, W) or (N, H, W)
+    num_classes : int, optional
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(mean_iou([[0, 0], [1, 1]], [[0, 1], [1, 1]]), 4)
+    0.5833
+    """
+    return float(np.nanmean(iou_per_class(y_true, y_pred, num_classes)))

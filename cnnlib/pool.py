@@ -78,6 +78,7 @@ def _pool_length(n, k, s, p, d, ceil_mode):
 
 class PoolArgs(NamedTuple):
     """The checked arguments of a pooling layer, batched and normalised to pairs."""
+
     x: np.ndarray            # (N, C, H, W)
     kernel_size: tuple
     stride: tuple
@@ -342,7 +343,7 @@ def lp_pool2d(x, p, kernel_size, stride=None, ceil_mode=False, mean=False):
         Non-negative values (e.g. after a ReLU) unless ``p`` is an even integer:
         a negative base with a fractional power is NaN, as in PyTorch.
     p : float
-        The power (``norm_type`` in PyTorch); not 0.  ``np.inf`` gives max pooling of |x|.
+        The power (``norm_type`` in PyTorch); not 0.  ``np.inf`` gives max pooling of ``|x|``.
     kernel_size : int or (int, int)
     stride : int or (int, int), optional
         Defaults to ``kernel_size``.

@@ -30,7 +30,7 @@ Modes (``N`` input length, ``K`` kernel length, per axis):
 ``"same"``   as many outputs as inputs: ``N``;
 ``"valid"``  only positions where the kernel fits inside the input: ``N - K + 1``.
 
-Boundaries (2D functions and :func:`conv_matrix`), for the input ``a b c d``:
+Boundaries (2D functions and :func:`correlation_matrix`), for the input ``a b c d``:
 
 ``"fill"``    zero padding, or ``fillvalue``:  ``0 0 | a b c d | 0 0``
 ``"wrap"``    periodic:                         ``c d | a b c d | a b``
@@ -53,7 +53,7 @@ __all__ = [
     "correlate2d",
     "correlate2d_naive",
     "convolve2d",
-    "conv_matrix",
+    "correlation_matrix",
 ]
 
 MODES = ("full", "same", "valid")
@@ -400,13 +400,17 @@ def convolve2d(x, k, mode="full", boundary="fill", fillvalue=0):
 
 
 # --------------------------------------------------------------------------- matrix form
-def conv_matrix(kernel, input_shape, mode="valid", boundary="fill"):
+def correlation_matrix(kernel, input_shape, mode="valid", boundary="fill"):
     """The matrix ``W`` of a correlation: ``W @ x.ravel() == correlate(x).ravel()``.
 
     A correlation is linear in its input, so it is a matrix product.  The matrix
     is sparse (each row holds at most ``kernel.size`` taps) and its entries are
     shared (every row holds the same kernel, shifted): band Toeplitz in 1D,
     doubly block Toeplitz in 2D, circulant when the boundary is periodic.
+
+    It is the matrix of a *correlation*, not of a convolution: the matrix of
+    ``scipy.linalg.convolution_matrix(k, n, mode)`` is
+    ``correlation_matrix(k[::-1], n, mode)``, the kernel flipped.
 
     Parameters
     ----------
@@ -429,7 +433,7 @@ def conv_matrix(kernel, input_shape, mode="valid", boundary="fill"):
 
     Examples
     --------
-    >>> conv_matrix([1, 2, 3], 5)
+    >>> correlation_matrix([1, 2, 3], 5)
     array([[1, 2, 3, 0, 0],
            [0, 1, 2, 3, 0],
            [0, 0, 1, 2, 3]])

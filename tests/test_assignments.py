@@ -93,6 +93,7 @@ def test_source_is_a_well_formed_executed_instructor_notebook(name):
             assert not any(o.output_type == "error" for o in cell.outputs)
 
 
+@pytest.mark.slow   # a pytest subprocess collects every notebook
 def test_nbval_collects_the_sources_but_not_the_student_versions():
     out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
                           str(ASSIGNMENTS)], capture_output=True, text=True, check=True).stdout
@@ -126,6 +127,7 @@ def filled(tmp_path_factory):
     return reports
 
 
+@pytest.mark.slow   # runs the notebook in a kernel
 @pytest.mark.parametrize("name", NAMES)
 def test_untouched_student_version_scores_zero_without_crashing(name, untouched):
     report = untouched[name]
@@ -134,6 +136,7 @@ def test_untouched_student_version_scores_zero_without_crashing(name, untouched)
     assert all(m.status == "empty" for m in report.manual)
 
 
+@pytest.mark.slow   # runs the notebook in a kernel
 @pytest.mark.parametrize("name", NAMES)
 def test_each_stub_fails_its_self_check_with_its_hint(name, untouched):
     executed = {c.id: c for c in untouched[name].notebook.cells}
@@ -153,6 +156,7 @@ def test_each_stub_fails_its_self_check_with_its_hint(name, untouched):
     assert checked >= 5
 
 
+@pytest.mark.slow   # runs the notebook in a kernel
 @pytest.mark.parametrize("name", NAMES)
 def test_filled_in_student_version_gets_full_marks(name, filled):
     report = filled[name]

@@ -33,7 +33,7 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 NOTEBOOK = "02_cnn_layers.ipynb"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Chromium on a machine without internet: no background traffic, no sandbox as root.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -146,7 +146,8 @@ def test_notebook_02_runs_and_explorer_responds(browser, lab):
     assert before is not None, "the convolution explorer's 'Output size:' text is not shown"
     # Tag the explorer's first slider handle so the browser can focus it like a user.
     found = page.evaluate("""() => {
-        const label = [...document.querySelectorAll('.jp-OutputArea-output .widget-label')]
+        const label = [...document.querySelectorAll(
+                '.jp-OutputArea-output .widget-html-content, .jp-OutputArea-output .widget-label')]
             .find(el => el.textContent.trim().startsWith('Output size:'));
         const handle = label.closest('.jp-OutputArea-output').querySelector('.widget-slider [role=slider]');
         if (!handle) return false;

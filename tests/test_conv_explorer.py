@@ -59,3 +59,26 @@ def test_moving_a_slider_changes_the_output_size_text():
     box.sliders["kernel_size"].value = 7      # output shrinks to 2x2: row slider follows
     assert box.label.value.startswith("Output size: 2x2")
     assert box.sliders["row"].max == 1 and box.sliders["row"].value == 1
+
+
+def test_no_stale_diagram_when_the_kernel_does_not_fit():
+    box = conv_explorer(input_size=5, kernel_size=3)
+    box.sliders["kernel_size"].value = 7
+    assert box.label.value.startswith("Output size: none, the kernel does not fit")
+    assert len(box.picture.outputs) == 1
+    assert box.picture.outputs[0]["text"].startswith("No diagram: the kernel does not fit")
+    box.sliders["padding"].value = 1
+    assert box.label.value.startswith("Output size: 1x1")
+    assert not any(o.get("output_type") == "stream" for o in box.picture.outputs)
+
+
+def test_status_line_wraps_and_shows_text_as_typed():
+    import ipywidgets
+
+    from cnnlib.widgets._layout import status_html
+
+    box = conv_explorer(input_size=4, kernel_size=5)
+    assert isinstance(box.label, ipywidgets.HTML)           # a Label would cut the long line
+    assert len(box.label.value) > 100
+    assert box.children[0].layout.flex_flow == "row wrap"
+    assert status_html("n < k & p > 0") == "n &lt; k &amp; p &gt; 0"

@@ -144,6 +144,7 @@ def _edit(path, grade_id, source):
     nbformat.write(nb, path)
 
 
+@pytest.mark.slow   # runs the notebook in a kernel
 def test_grading_the_untouched_student_version_gives_zero(assignment):
     report = grade(assignment / "hw.ipynb", assignment / "source" / "hw.ipynb")
     assert (report.total, report.max_total) == (0, 2)
@@ -154,6 +155,7 @@ def test_grading_the_untouched_student_version_gives_zero(assignment):
     assert "test_square  0/2  failed" in str(report)
 
 
+@pytest.mark.slow   # runs the notebook in a kernel
 def test_grading_a_filled_in_notebook_gives_full_marks(assignment):
     path = assignment / "hw.ipynb"
     _edit(path, "square", "def square(x):\n    return x ** 2")
@@ -169,6 +171,7 @@ def test_grading_a_filled_in_notebook_gives_full_marks(assignment):
     assert "square(-3)" in executed["test_square"].source
 
 
+@pytest.mark.slow   # runs the notebook in a kernel
 def test_hidden_tests_catch_what_the_visible_ones_miss(assignment):
     path = assignment / "hw.ipynb"
     _edit(path, "square", "def square(x):\n    return 2 * x")      # right for x = 2 only
@@ -176,6 +179,7 @@ def test_hidden_tests_catch_what_the_visible_ones_miss(assignment):
     assert report.total == 0 and report.tasks[0].message.startswith("AssertionError")
 
 
+@pytest.mark.slow   # runs the notebook in a kernel
 def test_fast_is_set_by_default_and_off_with_full(assignment):
     path = assignment / "hw.ipynb"
     _edit(path, "square", "def square(x):\n    return x * x")
@@ -183,6 +187,7 @@ def test_fast_is_set_by_default_and_off_with_full(assignment):
     assert grade(path, assignment / "source" / "hw.ipynb", fast=False).total == 0
 
 
+@pytest.mark.slow   # runs the notebook in a kernel
 def test_deleted_test_cell_is_missing(assignment):
     path = assignment / "hw.ipynb"
     nb = nbformat.read(path, as_version=4)
@@ -192,6 +197,7 @@ def test_deleted_test_cell_is_missing(assignment):
     assert [(t.status, t.points) for t in report.tasks] == [("missing", 0)]
 
 
+@pytest.mark.slow   # runs the notebook in a kernel
 def test_dead_kernel_and_endless_loop_do_not_crash_the_grader(assignment):
     path = assignment / "hw.ipynb"
     _edit(path, "square", "import os\nos._exit(1)")
@@ -202,6 +208,7 @@ def test_dead_kernel_and_endless_loop_do_not_crash_the_grader(assignment):
     assert report.total == 0 and report.tasks[0].status == "failed"
 
 
+@pytest.mark.slow   # runs the notebook in a kernel
 def test_command_line_grade_writes_csv_json_and_executed_notebooks(assignment, capsys):
     path = assignment / "hw.ipynb"
     _edit(path, "square", "def square(x):\n    return x * x")
@@ -231,6 +238,7 @@ def test_a_renamed_submission_finds_its_source_by_number(tmp_path):
         _default_source(tmp_path / "99_x.ipynb")
 
 
+@pytest.mark.slow   # runs the notebook in a kernel
 def test_command_line_goes_on_after_a_submission_it_cannot_grade(assignment, capsys):
     path = assignment / "hw.ipynb"
     _edit(path, "square", "def square(x):\n    return x * x")
@@ -242,6 +250,7 @@ def test_command_line_goes_on_after_a_submission_it_cannot_grade(assignment, cap
     assert code == 1 and "broken.ipynb: not graded" in out.err and "total        2/2" in out.out
 
 
+@pytest.mark.slow   # runs the notebook in a kernel
 def test_a_copied_test_cell_gets_the_hidden_tests_too(assignment):
     path = assignment / "hw.ipynb"
     _edit(path, "square", "def square(x):\n    return 2 * x")      # passes the visible test

@@ -1,7 +1,9 @@
-"""The course's main job starts: JupyterLab serves the notebooks on localhost."""
+"""The course's main job starts: the README's command serves the course on localhost."""
 import json
 import os
 import pathlib
+import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -11,7 +13,20 @@ import urllib.request
 
 import pytest
 
+pytestmark = pytest.mark.slow   # integration: runs kernels, venvs or servers
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
+
+
+def readme_lab_arguments():
+    """The arguments after `jupyter lab` in the README's open command."""
+    text = (REPO / "README.md").read_text()
+    block = re.search(r"<!-- open-command -->\s*```bash\n(.*?)\n```", text, re.S)
+    assert block, "README.md has no open command after <!-- open-command -->"
+    command = block.group(1).split("&&")[-1]
+    words = shlex.split(command)
+    assert words[:2] == ["jupyter", "lab"], command
+    return words[2:]
 
 
 def free_port() -> int:
@@ -34,13 +49,12 @@ def jupyterlab(tmp_path):
     port, token = free_port(), "course-test-token"
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
-    args = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-            f"--port={port}", f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={REPO}"]
+    args = [sys.executable, "-m", "jupyter", "lab", *readme_lab_arguments(), "--no-browser",
+            "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}"]
     if os.geteuid() == 0:  # CI containers run as root; Jupyter refuses that by default
         args.append("--allow-root")
     proc = subprocess.Popen(
-        args,
+        args, cwd=REPO,   # the README's commands run from the top of the clone
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
@@ -69,6 +83,11 @@ def test_jupyterlab_serves_the_course(jupyterlab):
     proc, base, token = jupyterlab
     status = get_json(f"{base}/api/status", token)
     assert "started" in status
+    # The file browser starts at the top of the repository: the library and the README are
+    # in it, as the welcome notebook asks the student to open cnnlib/conv.py.
+    top = {item["name"] for item in get_json(f"{base}/api/contents/", token)["content"]}
+    assert {"cnnlib", "notebooks", "README.md"} <= top
+    assert get_json(f"{base}/api/contents/cnnlib/conv.py?content=0", token)["type"] == "file"
     listing = get_json(f"{base}/api/contents/notebooks", token)
     names = {item["name"] for item in listing["content"]}
     assert "00_welcome.ipynb" in names

@@ -1,4 +1,5 @@
 """cnnlib.metrics against scikit-learn (the oracle) and small hand-counted cases."""
+import inspect
 import subprocess
 import sys
 import warnings
@@ -9,6 +10,7 @@ import sklearn.metrics as skm
 from hypothesis import assume, given, strategies as st
 from hypothesis.extra import numpy as hnp
 
+import cnnlib
 from cnnlib import metrics
 
 AVERAGES = (None, "macro", "micro", "weighted")
@@ -86,12 +88,12 @@ def test_one_vs_rest_counts_equal_sklearn_multilabel_confusion_matrix(case):
 @given(predictions())
 def test_accuracy_equals_sklearn(case):
     y_true, y_pred, _ = case
-    assert metrics.accuracy(y_true, y_pred) == skm.accuracy_score(y_true, y_pred)
+    assert metrics.accuracy_score(y_true, y_pred) == skm.accuracy_score(y_true, y_pred)
 
 
 @pytest.mark.parametrize("ours, theirs", [
-    (metrics.precision, skm.precision_score),
-    (metrics.recall, skm.recall_score),
+    (metrics.precision_score, skm.precision_score),
+    (metrics.recall_score, skm.recall_score),
     (metrics.f1_score, skm.f1_score),
 ])
 @given(case=predictions())
@@ -142,8 +144,8 @@ def test_specificity_equals_recall_of_the_rest(case):
 @given(case=predictions(max_classes=2))
 def test_binary_average_equals_sklearn(pos_label, case):
     y_true, y_pred, _ = case
-    for ours, theirs in [(metrics.precision, skm.precision_score),
-                         (metrics.recall, skm.recall_score),
+    for ours, theirs in [(metrics.precision_score, skm.precision_score),
+                         (metrics.recall_score, skm.recall_score),
                          (metrics.f1_score, skm.f1_score)]:
         assert ours(y_true, y_pred, pos_label=pos_label) == pytest.approx(
             quiet(theirs, y_true, y_pred, pos_label=pos_label, zero_division=0), rel=1e-12)
@@ -158,18 +160,18 @@ def test_class_never_predicted():
     y_true = np.array([0, 0, 1, 1, 2, 2, 2])
     y_pred = np.array([0, 1, 1, 1, 0, 1, 0])
     labels = np.arange(3)
-    for ours, theirs in [(metrics.precision, skm.precision_score),
-                         (metrics.recall, skm.recall_score),
+    for ours, theirs in [(metrics.precision_score, skm.precision_score),
+                         (metrics.recall_score, skm.recall_score),
                          (metrics.f1_score, skm.f1_score)]:
         for average in AVERAGES:
             np.testing.assert_allclose(
                 ours(y_true, y_pred, average=average),
                 quiet(theirs, y_true, y_pred, labels=labels, average=average,
                       zero_division=0))
-    assert metrics.precision(y_true, y_pred, average=None)[2] == 0.0
-    assert np.isnan(metrics.precision(y_true, y_pred, average=None, zero_division=np.nan)[2])
+    assert metrics.precision_score(y_true, y_pred, average=None)[2] == 0.0
+    assert np.isnan(metrics.precision_score(y_true, y_pred, average=None, zero_division=np.nan)[2])
     # With NaN the class drops out of the macro mean: (1/3 + 2/4) / 2.
-    assert metrics.precision(y_true, y_pred, average="macro", zero_division=np.nan) == \
+    assert metrics.precision_score(y_true, y_pred, average="macro", zero_division=np.nan) == \
         pytest.approx((1 / 3 + 2 / 4) / 2)
     assert metrics.classification_report(y_true, y_pred) == skm.classification_report(
         y_true, y_pred, labels=labels, zero_division=0)
@@ -180,8 +182,8 @@ def test_class_absent_from_y_true():
     y_true = np.array([0, 1, 2, 2, 1, 0])
     y_pred = np.array([0, 1, 2, 3, 1, 1])
     labels = np.arange(4)
-    for ours, theirs in [(metrics.precision, skm.precision_score),
-                         (metrics.recall, skm.recall_score),
+    for ours, theirs in [(metrics.precision_score, skm.precision_score),
+                         (metrics.recall_score, skm.recall_score),
                          (metrics.f1_score, skm.f1_score)]:
         for average in AVERAGES:
             for zero_division in ZERO_DIVISIONS:
@@ -189,7 +191,7 @@ def test_class_absent_from_y_true():
                     ours(y_true, y_pred, average=average, zero_division=zero_division),
                     quiet(theirs, y_true, y_pred, labels=labels, average=average,
                           zero_division=zero_division))
-    assert metrics.recall(y_true, y_pred, average=None, zero_division=1)[3] == 1.0
+    assert metrics.recall_score(y_true, y_pred, average=None, zero_division=1)[3] == 1.0
     # mAP averages only over the classes that occur in y_true (0, 1, 2).
     scores = np.eye(4)[y_pred] * 0.7 + 0.1
     expected = np.mean([skm.average_precision_score(y_true == c, scores[:, c])
@@ -218,22 +220,22 @@ def test_hand_counted_detection_table():
     detected = np.array([1, 1, 1, 0, 1, 0, 0, 0, 0, 0])
     tp, fp, fn, tn = metrics.one_vs_rest_counts(present, detected)
     assert (tp[1], fp[1], fn[1], tn[1]) == (3, 1, 1, 5)
-    assert metrics.precision(present, detected) == 3 / 4
-    assert metrics.recall(present, detected) == 3 / 4
+    assert metrics.precision_score(present, detected) == 3 / 4
+    assert metrics.recall_score(present, detected) == 3 / 4
     assert metrics.specificity(present, detected) == 5 / 6
     assert metrics.f1_score(present, detected) == pytest.approx(2 * 3 / (2 * 3 + 1 + 1))
-    assert metrics.accuracy(present, detected) == (3 + 5) / 10
+    assert metrics.accuracy_score(present, detected) == (3 + 5) / 10
 
 
 def test_accuracy_misleads_under_class_imbalance():
     # 990 healthy, 10 ill; a "classifier" that always says healthy.
     y_true = np.array([0] * 990 + [1] * 10)
     y_pred = np.zeros(1000, dtype=int)
-    assert metrics.accuracy(y_true, y_pred) == 0.99
-    assert metrics.recall(y_true, y_pred) == 0.0
-    assert metrics.precision(y_true, y_pred) == 0.0        # 0/0, zero_division=0
+    assert metrics.accuracy_score(y_true, y_pred) == 0.99
+    assert metrics.recall_score(y_true, y_pred) == 0.0
+    assert metrics.precision_score(y_true, y_pred) == 0.0        # 0/0, zero_division=0
     assert metrics.specificity(y_true, y_pred) == 1.0
-    assert metrics.recall(y_true, y_pred, average="macro") == 0.5
+    assert metrics.recall_score(y_true, y_pred, average="macro") == 0.5
 
 
 def test_hand_counted_multiclass():
@@ -244,11 +246,12 @@ def test_hand_counted_multiclass():
     y_pred = [0, 0, 1, 1, 2, 2, 0]
     np.testing.assert_array_equal(metrics.confusion_matrix(y_true, y_pred),
                                   [[2, 1, 0], [0, 1, 0], [1, 0, 2]])
-    np.testing.assert_allclose(metrics.precision(y_true, y_pred, average=None),
+    np.testing.assert_allclose(metrics.precision_score(y_true, y_pred, average=None),
                                [2 / 3, 1 / 2, 1])
-    np.testing.assert_allclose(metrics.recall(y_true, y_pred, average=None), [2 / 3, 1, 2 / 3])
-    assert metrics.precision(y_true, y_pred, average="micro") == pytest.approx(5 / 7)
-    assert metrics.recall(y_true, y_pred, average="weighted") == pytest.approx(
+    np.testing.assert_allclose(metrics.recall_score(y_true, y_pred, average=None),
+                               [2 / 3, 1, 2 / 3])
+    assert metrics.precision_score(y_true, y_pred, average="micro") == pytest.approx(5 / 7)
+    assert metrics.recall_score(y_true, y_pred, average="weighted") == pytest.approx(
         (3 * 2 / 3 + 1 * 1 + 3 * 2 / 3) / 7)
     # Specificity of class 0: 4 samples are not 0, one of them predicted 0.
     assert metrics.specificity(y_true, y_pred, average=None)[0] == pytest.approx(3 / 4)
@@ -261,7 +264,7 @@ def test_top_k_accuracy_equals_sklearn_with_ties(case, k):
     k = min(k, scores.shape[1])
     expected = quiet(skm.top_k_accuracy_score, y_true, scores, k=k,
                      labels=np.arange(scores.shape[1]))
-    assert metrics.top_k_accuracy(y_true, scores, k) == expected
+    assert metrics.top_k_accuracy_score(y_true, scores, k) == expected
     assert metrics.top_k_error(y_true, scores, k) == pytest.approx(1 - expected)
 
 
@@ -270,16 +273,16 @@ def test_top_k_hand_counted():
                        [0.7, 0.2, 0.1],     # true 0: first guess
                        [0.2, 0.3, 0.5]])    # true 0: third guess
     y_true = [2, 0, 0]
-    assert metrics.top_k_accuracy(y_true, scores, k=1) == pytest.approx(1 / 3)
-    assert metrics.top_k_accuracy(y_true, scores, k=2) == pytest.approx(2 / 3)
+    assert metrics.top_k_accuracy_score(y_true, scores, k=1) == pytest.approx(1 / 3)
+    assert metrics.top_k_accuracy_score(y_true, scores, k=2) == pytest.approx(2 / 3)
     assert metrics.top_k_error(y_true, scores, k=3) == 0.0
 
 
 def test_top_k_ties_rank_the_larger_class_index_first():
     scores = np.array([[0.5, 0.5, 0.0]])
     # scikit-learn ranks class 1 before class 0, unlike argmax.
-    assert metrics.top_k_accuracy([1], scores, k=1) == 1.0
-    assert metrics.top_k_accuracy([0], scores, k=1) == 0.0
+    assert metrics.top_k_accuracy_score([1], scores, k=1) == 1.0
+    assert metrics.top_k_accuracy_score([0], scores, k=1) == 0.0
     assert skm.top_k_accuracy_score([1], scores, k=1, labels=[0, 1, 2]) == 1.0
 
 
@@ -312,7 +315,7 @@ def test_one_vs_rest_curves_and_ap_equal_sklearn(case):
         theirs = quiet(skm.precision_recall_curve, y_true, scores[:, c], pos_label=c)
         for mine, oracle in zip(ours, theirs):
             np.testing.assert_array_equal(mine, oracle)
-        assert quiet(metrics.average_precision, y_true, scores[:, c], pos_label=c) == \
+        assert quiet(metrics.average_precision_score, y_true, scores[:, c], pos_label=c) == \
             pytest.approx(quiet(skm.average_precision_score, y_true == c, scores[:, c]),
                           rel=1e-12, abs=1e-15)
 
@@ -320,7 +323,7 @@ def test_one_vs_rest_curves_and_ap_equal_sklearn(case):
 @given(detections())
 def test_average_precision_equals_sklearn(case):
     y_true, scores = case
-    assert quiet(metrics.average_precision, y_true, scores) == pytest.approx(
+    assert quiet(metrics.average_precision_score, y_true, scores) == pytest.approx(
         quiet(skm.average_precision_score, y_true, scores), rel=1e-12, abs=1e-15)
 
 
@@ -344,7 +347,7 @@ def test_average_precision_hand_counted():
     # Ranked by score: +, -, +, -.  Recall 1/2 at precision 1, recall 1 at precision 2/3.
     y_true = [1, 0, 1, 0]
     scores = [0.9, 0.8, 0.7, 0.6]
-    assert metrics.average_precision(y_true, scores) == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
+    assert metrics.average_precision_score(y_true, scores) == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
     precision, recall, thresholds = metrics.precision_recall_curve(y_true, scores)
     np.testing.assert_allclose(precision, [2 / 4, 2 / 3, 1 / 2, 1, 1])
     np.testing.assert_allclose(recall, [1, 1, 1 / 2, 1 / 2, 0])
@@ -357,7 +360,7 @@ def test_tied_scores_are_detected_together():
     np.testing.assert_allclose(precision, [2 / 3, 1 / 2, 1])
     np.testing.assert_allclose(recall, [1, 1 / 2, 0])
     np.testing.assert_array_equal(thresholds, [0.2, 0.5])
-    assert metrics.average_precision([1, 0, 1], [0.5, 0.5, 0.2]) == pytest.approx(
+    assert metrics.average_precision_score([1, 0, 1], [0.5, 0.5, 0.2]) == pytest.approx(
         0.5 * 1 / 2 + 0.5 * 2 / 3)
 
 
@@ -368,7 +371,7 @@ def test_no_positive_warns_like_sklearn():
     for mine, oracle in zip(ours, theirs):
         np.testing.assert_array_equal(mine, oracle)
     with pytest.warns(UserWarning, match="No positive class"):
-        assert metrics.average_precision([0, 0, 0], [0.1, 0.4, 0.3]) == 0.0
+        assert metrics.average_precision_score([0, 0, 0], [0.1, 0.4, 0.3]) == 0.0
 
 
 # --------------------------------------------------------------------------- helpers
@@ -407,18 +410,19 @@ def test_cnnlib_never_imports_sklearn():
 
 # --------------------------------------------------------------------------- errors
 def test_error_mismatched_lengths():
-    with pytest.raises(ValueError, match="y_true and y_pred must have the same length, got 3 and 2"):
+    with pytest.raises(ValueError,
+                       match="y_true and y_pred must have the same length, got 3 and 2"):
         metrics.confusion_matrix([0, 1, 1], [0, 1])
 
 
 def test_error_scores_length():
-    with pytest.raises(ValueError, match="y_true and scores must have the same length"):
-        metrics.top_k_accuracy([0, 1, 2], np.zeros((2, 3)), k=1)
+    with pytest.raises(ValueError, match="y_true and y_score must have the same length"):
+        metrics.top_k_accuracy_score([0, 1, 2], np.zeros((2, 3)), k=1)
 
 
 def test_error_negative_label():
     with pytest.raises(ValueError, match="y_pred holds the label -1"):
-        metrics.accuracy([0, 1], [0, -1])
+        metrics.accuracy_score([0, 1], [0, -1])
 
 
 def test_error_label_not_below_num_classes():
@@ -427,23 +431,23 @@ def test_error_label_not_below_num_classes():
 
 
 def test_error_label_beyond_score_columns():
-    with pytest.raises(ValueError, match="y_true holds the label 4, but scores has only 3"):
+    with pytest.raises(ValueError, match="y_true holds the label 4, but y_score has only 3"):
         metrics.mean_average_precision([0, 4], np.zeros((2, 3)))
 
 
 def test_error_non_integer_labels():
     with pytest.raises(TypeError, match="y_true must hold integer class labels"):
-        metrics.accuracy([0.5, 1.0], [0, 1])
+        metrics.accuracy_score([0.5, 1.0], [0, 1])
 
 
 def test_error_labels_not_1d():
     with pytest.raises(ValueError, match="y_pred must be a 1-D array"):
-        metrics.accuracy([0, 1], [[0, 1]])
+        metrics.accuracy_score([0, 1], [[0, 1]])
 
 
 def test_error_empty():
     with pytest.raises(ValueError, match="y_true is empty"):
-        metrics.accuracy([], [])
+        metrics.accuracy_score([], [])
 
 
 def test_error_bad_num_classes():
@@ -452,13 +456,13 @@ def test_error_bad_num_classes():
 
 
 def test_error_class_scores_need_two_dimensions():
-    with pytest.raises(ValueError, match=r"scores must have shape \(N, C\).*got shape \(3,\)"):
-        metrics.top_k_accuracy([0, 1, 1], np.array([0.2, 0.5, 0.9]), k=1)
+    with pytest.raises(ValueError, match=r"y_score must have shape \(N, C\).*got shape \(3,\)"):
+        metrics.top_k_accuracy_score([0, 1, 1], np.array([0.2, 0.5, 0.9]), k=1)
 
 
 def test_error_k_larger_than_classes():
     with pytest.raises(ValueError, match=r"k=5 is larger than the number of classes.*C=3"):
-        metrics.top_k_accuracy([0, 1, 2], np.eye(3), k=5)
+        metrics.top_k_accuracy_score([0, 1, 2], np.eye(3), k=5)
 
 
 def test_error_k_not_positive():
@@ -467,13 +471,13 @@ def test_error_k_not_positive():
 
 
 def test_error_binary_scores_need_one_dimension():
-    with pytest.raises(ValueError, match=r"scores must have shape \(N,\).*pos_label=c"):
+    with pytest.raises(ValueError, match=r"y_score must have shape \(N,\).*pos_label=c"):
         metrics.precision_recall_curve([0, 1], np.eye(2))
 
 
 def test_error_average_precision_of_a_score_matrix():
     with pytest.raises(ValueError, match="mean_average_precision"):
-        metrics.average_precision([0, 1, 2], np.eye(3))
+        metrics.average_precision_score([0, 1, 2], np.eye(3))
 
 
 def test_error_multiclass_curve_without_pos_label():
@@ -482,18 +486,18 @@ def test_error_multiclass_curve_without_pos_label():
 
 
 def test_error_nan_scores():
-    with pytest.raises(ValueError, match="scores holds NaN"):
-        metrics.average_precision([0, 1], [0.3, np.nan])
+    with pytest.raises(ValueError, match="y_score holds NaN"):
+        metrics.average_precision_score([0, 1], [0.3, np.nan])
 
 
 def test_error_unknown_average():
     with pytest.raises(ValueError, match="average must be one of .* got 'mean'"):
-        metrics.precision([0, 1], [0, 1], average="mean")
+        metrics.precision_score([0, 1], [0, 1], average="mean")
 
 
 def test_error_binary_average_on_multiclass():
     with pytest.raises(ValueError, match="average='binary'.*3 classes"):
-        metrics.recall([0, 1, 2], [0, 1, 2])
+        metrics.recall_score([0, 1, 2], [0, 1, 2])
 
 
 def test_error_bad_pos_label():
@@ -526,3 +530,18 @@ def test_error_accuracy_per_mparam():
 def test_error_most_confused_not_square():
     with pytest.raises(ValueError, match=r"cm must be a square \(C, C\)"):
         metrics.most_confused(np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("name", ["accuracy_score", "precision_score", "recall_score", "f1_score",
+                                  "top_k_accuracy_score", "average_precision_score",
+                                  "precision_recall_curve", "confusion_matrix"])
+def test_names_and_leading_arguments_are_scikit_learns(name):
+    ours, theirs = getattr(metrics, name), getattr(skm, name)
+    leading = list(inspect.signature(theirs).parameters)[:2]
+    assert list(inspect.signature(ours).parameters)[:2] == leading
+    assert name in metrics.__all__
+
+
+def test_old_metric_names_are_gone():
+    for old in ["accuracy", "precision", "recall", "top_k_accuracy", "average_precision"]:
+        assert not hasattr(metrics, old) and not hasattr(cnnlib, old)

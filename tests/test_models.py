@@ -91,7 +91,8 @@ def test_lenet5_classic_c3_connection_table():
     for o, inputs in enumerate(C3_TABLE):
         others = [i for i in range(6) if i not in inputs]
         assert torch.all(dense[o, others] == 0)
-        expected.append(F.conv2d(x[:, list(inputs)], dense[o:o + 1, list(inputs)], c3.bias[o:o + 1]))
+        expected.append(F.conv2d(x[:, list(inputs)], dense[o:o + 1, list(inputs)],
+                                 c3.bias[o:o + 1]))
     torch.testing.assert_close(c3(x), torch.cat(expected, 1))
 
 
@@ -191,6 +192,7 @@ def test_names_and_shapes_match_torchvision(name):
     ("densenet121", {}, 64),
     ("googlenet", {"aux_logits": False}, 96),
 ])
+@pytest.mark.slow
 def test_torchvision_weights_load_and_give_the_same_outputs(name, kwargs, size):
     torch.manual_seed(0)
     theirs = torchvision_model(name, **kwargs).eval()
@@ -371,3 +373,84 @@ def test_filter_and_feature_map_figures():
         show_filters(torch.randn(3, 5, 5))
     with pytest.raises(ValueError, match=r"feature_map must have shape \(C, H, W\)"):
         show_feature_maps(torch.randn(2, 3, 5, 5))
+
+
+# --------------------------------------------------------------------------- VGG configuration C
+def test_vgg_configuration_c_matches_the_papers_parameter_count():
+    def conv(c_in, c_out, k=3):
+        return c_in * k * k * c_out + c_out
+
+    def dense(n_in, n_out):
+        return n_in * n_out + n_out
+
+    # Configuration C of Simonyan & Zisserman's table 1, layer by layer: the third
+    # convolution of stages 3, 4 and 5 is a 1x1.
+    by_hand = (conv(3, 64) + conv(64, 64) + conv(64, 128) + conv(128, 128)
+               + conv(128, 256) + conv(256, 256) + conv(256, 256, 1)
+               + conv(256, 512) + conv(512, 512) + conv(512, 512, 1)
+               + conv(512, 512) + conv(512, 512) + conv(512, 512, 1)
+               + dense(512 * 7 * 7, 4096) + dense(4096, 4096) + dense(4096, 1000))
+    model = on_meta(models.vgg16c)
+    assert n_params(model) == by_hand
+    # D differs from C only in those three kernels: 8 more weights per channel pair.
+    assert n_params(on_meta(models.vgg16)) - by_hand == 8 * (256 * 256 + 2 * 512 * 512)
+    # The paper's table 2, in millions: A 133, B 133, C 134, D 138, E 144.
+    paper = {"vgg11": 133, "vgg13": 133, "vgg16c": 134, "vgg16": 138, "vgg19": 144}
+    assert {name: round(n_params(on_meta(getattr(models, name))) / 1e6)
+            for name in paper} == paper
+    convs = [m for m in model.features if isinstance(m, torch.nn.Conv2d)]
+    assert [m.kernel_size[0] for m in convs].count(1) == 3 and len(convs) == 13
+    assert model(torch.empty(1, 3, 224, 224, device="meta")).shape == (1, 1000)
+    with pytest.raises(ValueError, match=r"cfg entries must be positive ints, \(int, 1\) pairs"):
+        models.vgg.make_layers([64, (64, 3)])
+
+
+# --------------------------------------------------------------------------- inputs too small
+def runs(model, h, w, channels=3):
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.empty(1, channels, h, w, device="meta"))
+        return True
+    except RuntimeError:
+        return False
+
+
+@pytest.mark.parametrize("ours, theirs, smallest", [
+    ("vgg11", "vgg11", 32), ("vgg16_bn", "vgg16_bn", 32), ("densenet121", "densenet121", 29),
+    ("densenet201", "densenet201", 29), ("googlenet", "googlenet", 15),
+])
+def test_inputs_too_small_get_a_clear_error_at_torchvisions_limit(ours, theirs, smallest):
+    kwargs = {"aux_logits": False, "init_weights": False} if theirs == "googlenet" else {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with torch.device("meta"):
+            reference = getattr(torchvision.models, theirs)(weights=None, **kwargs)
+    # The oracle: torchvision's network fails deep inside one pixel below the limit.
+    assert runs(reference, smallest, smallest) and not runs(reference, smallest - 1, smallest)
+    model = on_meta(getattr(models, ours)).eval()
+    assert runs(model, smallest, smallest)
+    for h, w in [(smallest - 1, smallest), (smallest, smallest - 1), (1, 1)]:
+        with pytest.raises(ValueError, match=rf"needs images of at least {smallest}x{smallest} "
+                                             rf"pixels \(.+\), got {h}x{w}; resize or pad"):
+            model(torch.empty(1, 3, h, w, device="meta"))
+
+
+FACTORIES = [name for name in dir(models) if callable(getattr(models, name))
+             and name[0].islower() and name not in ("summary", "receptive_field", "imagenet_zoo")]
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_no_factory_fails_deep_inside_on_a_small_input(name):
+    factory = getattr(models, name)
+    model = factory() if name == "lenet5_classic" else on_meta(factory)   # bincount has no meta
+    channels = model.in_channels if hasattr(model, "in_channels") else (
+        1 if name.startswith("lenet") else 3)
+    device = next(model.parameters()).device
+    model.eval()
+    for size in (1, 2, 7, 14, 28, 31):
+        try:
+            with torch.no_grad():
+                model(torch.empty(1, channels, size, size, device=device))
+        except ValueError as e:
+            assert "resize or pad the images first" in str(e)

@@ -1,5 +1,4 @@
 """cnnlib.nn against torch: functions, layers, state dicts, optimisers, LeNet-5, gradcheck."""
-import copy
 import warnings
 
 import numpy as np
@@ -57,14 +56,14 @@ def test_log_softmax_equals_torch_for_large_scores():
 # ============================================================================ losses
 @given(st.integers(1, 6), st.integers(2, 5), st.sampled_from(["mean", "sum", "none"]),
        st.integers(0, 2**31 - 1))
-def test_softmax_cross_entropy_equals_torch(n, k, reduction, seed):
+def test_cross_entropy_equals_torch(n, k, reduction, seed):
     rng = np.random.default_rng(seed)
     logits = rng.normal(scale=5, size=(n, k))
     target = rng.integers(0, k, size=n)
     lt = torch.from_numpy(logits).requires_grad_()
     expected = F.cross_entropy(lt, torch.from_numpy(target), reduction=reduction)
     expected.sum().backward()
-    loss, grad = nn.softmax_cross_entropy(logits, target, reduction)
+    loss, grad = nn.cross_entropy(logits, target, reduction)
     np.testing.assert_allclose(loss, expected.detach().numpy(), **TOL)
     np.testing.assert_allclose(grad, lt.grad.numpy(), **TOL)
 
@@ -109,13 +108,13 @@ def test_mse_loss_equals_torch(shape, reduction, seed):
 
 def test_loss_errors_name_the_argument():
     with pytest.raises(ValueError, match=r"target must have shape \(N,\) = \(3,\)"):
-        nn.softmax_cross_entropy(np.zeros((3, 4)), np.zeros(2, int))
+        nn.cross_entropy(np.zeros((3, 4)), np.zeros(2, int))
     with pytest.raises(ValueError, match=r"logits must have shape \(N, K\)"):
-        nn.softmax_cross_entropy(np.zeros(4), np.zeros(4, int))
+        nn.cross_entropy(np.zeros(4), np.zeros(4, int))
     with pytest.raises(TypeError, match="target must hold integer class indices"):
-        nn.softmax_cross_entropy(np.zeros((3, 4)), np.zeros(3))
+        nn.cross_entropy(np.zeros((3, 4)), np.zeros(3))
     with pytest.raises(ValueError, match=r"class indices outside 0..3"):
-        nn.softmax_cross_entropy(np.zeros((3, 4)), np.array([0, 4, 1]))
+        nn.cross_entropy(np.zeros((3, 4)), np.array([0, 4, 1]))
     with pytest.raises(ValueError, match="reduction must be one of"):
         nn.mse_loss(np.zeros(3), np.zeros(3), reduction="avg")
     with pytest.raises(ValueError, match=r"target must have the shape of logits \(3,\)"):
@@ -280,7 +279,7 @@ def test_load_state_dict_errors():
 
 
 def test_layer_input_errors():
-    with pytest.raises(ValueError, match=r"Linear\(5, 3\) expects input of shape \(N, 5\)"):
+    with pytest.raises(ValueError, match=r"x must have shape \(N, in_features\) = \(N, 5\)"):
         nn.Linear(5, 3)(np.zeros((2, 4)))
     with pytest.raises(ValueError, match=r"BatchNorm2d\(3\) expects input \(N, 3, H, W\)"):
         nn.BatchNorm2d(3)(np.zeros((2, 4, 3, 3)))
@@ -313,7 +312,7 @@ def lenets():
 
 
 def _step_both(net, tnet, opt, topt, x, y):
-    loss, dscores = nn.softmax_cross_entropy(net(x), y)
+    loss, dscores = nn.cross_entropy(net(x), y)
     opt.zero_grad()
     net.backward(dscores)
     tloss = F.cross_entropy(tnet(torch.from_numpy(x)), torch.from_numpy(y))
@@ -436,3 +435,133 @@ def test_rel_error():
     assert nn.rel_error([3.0, 4.0], [3.0, 4.0]) == 0.0
     assert nn.rel_error([1.0, 0.0], [0.0, 0.0]) == pytest.approx(1.0)
 
+
+
+# ============================================================================ errors that never lie
+def _wrong_shapes(shape):
+    """Shapes that broadcast against ``shape`` (or not) but are not ``shape``."""
+    wrong = [shape + (1,), shape[1:] or (2,)]
+    wrong += [shape[:i] + (1,) + shape[i + 1:] for i, n in enumerate(shape) if n > 1]
+    wrong += [shape[:i] + (n + 1,) + shape[i + 1:] for i, n in enumerate(shape)]
+    return [w for w in wrong if w != shape]
+
+
+@given(shapes, st.sampled_from(["relu", "sigmoid", "tanh", "softmax"]), st.data())
+def test_activation_backwards_reject_a_wrongly_shaped_upstream_gradient_as_torch_does(
+        shape, name, data):
+    x = np.random.default_rng(0).normal(size=shape)
+    dout = np.ones(data.draw(st.sampled_from(_wrong_shapes(shape))))
+    torch_f = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+               "softmax": lambda t: torch.softmax(t, dim=-1)}[name]
+    with pytest.raises(RuntimeError):            # the oracle: autograd refuses it too
+        torch_grad(torch_f, x, dout)
+    with pytest.raises(ValueError, match=r"dout must have the shape of the forward's input x"):
+        getattr(nn, name + "_backward")(dout, x)
+
+
+def test_linear_and_batch_norm_backwards_reject_a_wrongly_shaped_upstream_gradient():
+    x, w = np.zeros((4, 3)), np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"dout must have the shape of the forward's output "
+                                         r"\(N, out_features\) = \(4, 2\), got shape \(4, 1\)"):
+        nn.linear_backward(np.ones((4, 1)), x, w)
+    x = np.random.default_rng(0).normal(size=(2, 3, 4, 4))
+    with pytest.raises(ValueError, match="dout must have the shape of the forward's input x"):
+        nn.batch_norm_backward(np.ones((2, 3, 1, 1)), x, x.mean((0, 2, 3)), x.var((0, 2, 3)),
+                               np.ones(3))
+
+
+@given(shapes, st.sampled_from(["mse_loss", "binary_cross_entropy_with_logits"]),
+       st.sampled_from([np.int8, np.int64, np.uint8, np.bool_]), st.integers(0, 2**31 - 1))
+def test_integer_inputs_do_not_truncate_float_targets(shape, name, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 2, size=shape).astype(dtype)
+    y = rng.uniform(0, 1, size=shape)
+    xt = torch.from_numpy(x.astype(np.float64)).requires_grad_()
+    expected = getattr(F, name)(xt, torch.from_numpy(y))
+    expected.backward()
+    loss, grad = getattr(nn, name)(x, y)
+    np.testing.assert_allclose(loss, expected.item(), **TOL)
+    np.testing.assert_allclose(grad, xt.grad.numpy(), **TOL)
+    assert grad.dtype == np.float64
+
+
+def test_mse_of_an_integer_input_against_a_half_is_a_quarter():
+    loss, grad = nn.mse_loss(np.array([1]), np.array([0.5]))
+    assert loss == 0.25 and grad.tolist() == [1.0]      # (1 - 0.5)^2 and 2 (1 - 0.5)
+
+
+def test_float32_inputs_keep_float32_against_float64_targets():
+    loss, grad = nn.mse_loss(np.ones(3, np.float32), np.zeros(3))
+    assert grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("bad, kind", [(np.array([1 + 2j]), "complex"),
+                                       (np.array(["a"]), "<U1"), (np.array([None]), "object")])
+def test_losses_reject_non_real_inputs_naming_the_argument(bad, kind):
+    with pytest.raises(TypeError, match=f"input must hold real numbers, got dtype {kind}"):
+        nn.mse_loss(bad, np.zeros(1))
+    with pytest.raises(TypeError, match=f"target must hold real numbers, got dtype {kind}"):
+        nn.mse_loss(np.zeros(1), bad)
+
+
+def test_numerical_gradient_of_an_integer_array_raises_instead_of_rounding_the_nudges_away():
+    with pytest.raises(TypeError, match=r"x must be a floating-point array, got dtype int64.*"
+                                        r"x.astype\(np.float64\)"):
+        nn.numerical_gradient(lambda a: a ** 2, np.array([1]))
+    _, expected = torch_grad(lambda t: t ** 2, np.array([1.0]), np.array([1.0]))
+    got = nn.numerical_gradient(lambda a: a ** 2, np.array([1.0]))
+    np.testing.assert_allclose(got, expected, rtol=1e-7)       # d(x^2)/dx at 1 is 2
+    with pytest.raises(TypeError, match="x must be a NumPy array"):
+        nn.numerical_gradient(lambda a: a, [1.0])
+    with pytest.raises(ValueError, match=r"dout must have the shape of f\(x\) \(2,\)"):
+        nn.numerical_gradient(lambda a: a, np.zeros(2), dout=np.ones((2, 1)))
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        nn.numerical_gradient(lambda a: a, np.zeros(2), eps=0)
+
+
+@given(shapes, st.data())
+def test_rel_error_rejects_shapes_that_differ_instead_of_broadcasting(shape, data):
+    other = data.draw(st.sampled_from(_wrong_shapes(shape)))
+    with pytest.raises(ValueError,
+                       match=r"a must have the shape of b .* \(shapes are not broadcast\)"):
+        nn.rel_error(np.ones(shape), np.ones(other))
+
+
+def test_rel_error_of_3x1_against_3_is_an_error():
+    with pytest.raises(ValueError, match=r"a must have the shape of b \(3,\), got shape \(3, 1\)"):
+        nn.rel_error(np.ones((3, 1)), np.ones(3))
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: nn.Conv2d(0, 4, 3), ValueError, "in_channels must be >= 1, got 0"),
+    (lambda: nn.Conv2d(3, 4.0, 3), TypeError, "out_channels must be an int, got float"),
+    (lambda: nn.Conv2d(3, 4, 0), ValueError, "kernel_size must be >= 1, got 0"),
+    (lambda: nn.Conv2d(3, 4, (3, 3, 3)), TypeError, "kernel_size must be an int or a pair"),
+    (lambda: nn.Conv2d(3, 4, 3, stride=0), ValueError, "stride must be >= 1, got 0"),
+    (lambda: nn.Conv2d(3, 4, 3, padding=-1), ValueError, "padding must be >= 0, got -1"),
+    (lambda: nn.Conv2d(3, 4, 3, padding="full"), ValueError, "padding must be an int, a pair, "
+                                                             "'valid' or 'same'"),
+    (lambda: nn.Conv2d(3, 4, 3, dilation=0), ValueError, "dilation must be >= 1, got 0"),
+    (lambda: nn.Conv2d(4, 4, 3, groups=0), ValueError, "groups must be >= 1, got 0"),
+    (lambda: nn.Linear(0, 3), ValueError, "in_features must be >= 1, got 0"),
+    (lambda: nn.Linear(3, True), TypeError, "out_features must be an int, got bool"),
+    (lambda: nn.MaxPool2d(0), ValueError, "kernel_size must be >= 1, got 0"),
+    (lambda: nn.MaxPool2d(2, stride=0), ValueError, "stride must be >= 1, got 0"),
+    (lambda: nn.MaxPool2d(2, dilation=0), ValueError, "dilation must be >= 1, got 0"),
+    (lambda: nn.AvgPool2d(2, padding=-1), ValueError, "padding must be >= 0, got -1"),
+    (lambda: nn.AvgPool2d("2"), TypeError, "kernel_size must be an int or a pair"),
+    (lambda: nn.BatchNorm2d(0), ValueError, "num_features must be >= 1, got 0"),
+    (lambda: nn.BatchNorm2d(3, eps=0), ValueError, "eps must be > 0"),
+    (lambda: nn.BatchNorm2d(3, momentum=1.5), ValueError, r"momentum must be in \[0, 1\]"),
+    (lambda: nn.Dropout(1.5), ValueError, r"dropout probability p must be in \[0, 1\], got 1.5"),
+    (lambda: nn.Dropout("0.5"), TypeError, "dropout probability p must be a number"),
+    (lambda: nn.Flatten(1.0), TypeError, "start_dim must be an int"),
+    (lambda: nn.SGD(nn.Linear(2, 2).parameters(), lr=None), TypeError,
+     "learning rate lr must be a number"),
+    (lambda: nn.Adam(nn.Linear(2, 2).parameters(), eps=-1), ValueError, r"eps must be in \[0,"),
+    (lambda: nn.Adam(nn.Linear(2, 2).parameters(), betas=0.9), TypeError,
+     r"betas must be a pair"),
+])
+def test_constructors_validate_their_arguments_naming_the_parameter(make, error, match):
+    with pytest.raises(error, match=match):
+        make()

@@ -7,7 +7,7 @@ import scipy.signal
 from hypothesis import given, strategies as st
 
 from cnnlib import (
-    conv_matrix, convolve1d, convolve2d, correlate1d, correlate1d_naive, correlate2d,
+    correlation_matrix, convolve1d, convolve2d, correlate1d, correlate1d_naive, correlate2d,
     correlate2d_naive, kernels,
 )
 
@@ -164,11 +164,11 @@ def test_correlate2d_naive_equals_vectorised(case):
                    correlate2d(x, k, mode, boundary, fillvalue), x, k)
 
 
-# --------------------------------------------------------------------------- conv_matrix
+# --------------------------------------------------------------------------- correlation_matrix
 @given(image_cases(SCIPY_BOUNDARIES + ("extend",)))
-def test_conv_matrix_reproduces_correlate2d(case):
+def test_correlation_matrix_reproduces_correlate2d(case):
     x, k, mode, boundary, _ = case
-    W = conv_matrix(k, x.shape, mode, boundary)
+    W = correlation_matrix(k, x.shape, mode, boundary)
     if boundary == "extend":
         expected = correlate2d(x, k, mode, boundary)   # checked against numpy.pad above
     else:
@@ -178,9 +178,9 @@ def test_conv_matrix_reproduces_correlate2d(case):
 
 @given(signal_pairs(ndim=1, max_side=20, kernel_may_be_larger=False),
        st.sampled_from(("fill", "wrap", "symm", "extend")))
-def test_conv_matrix_1d(case, boundary):
+def test_correlation_matrix_1d(case, boundary):
     u, w, mode = case
-    W = conv_matrix(w, len(u), mode, boundary)
+    W = correlation_matrix(w, len(u), mode, boundary)
     if boundary == "fill":
         expected = np.correlate(u, w, mode)
     else:
@@ -193,26 +193,37 @@ def test_conv_matrix_1d(case, boundary):
         np.testing.assert_array_equal(W, scipy.linalg.toeplitz(W[:, 0], W[0, :]))
 
 
-def test_conv_matrix_1d_is_the_lectures_band_matrix():
+def test_correlation_matrix_1d_is_the_lectures_band_matrix():
     w = np.array([1.0, 2.0, 3.0])
-    W = conv_matrix(w, 6)
+    W = correlation_matrix(w, 6)
     band = scipy.linalg.toeplitz([1, 0, 0, 0], [1, 2, 3, 0, 0, 0])
     np.testing.assert_array_equal(W, band)
-    np.testing.assert_array_equal(conv_matrix([1, 2, 3], 5), [[1, 2, 3, 0, 0],
-                                                              [0, 1, 2, 3, 0],
-                                                              [0, 0, 1, 2, 3]])
+    np.testing.assert_array_equal(correlation_matrix([1, 2, 3], 5), [[1, 2, 3, 0, 0],
+                                                                     [0, 1, 2, 3, 0],
+                                                                     [0, 0, 1, 2, 3]])
+
+
+@given(st.integers(1, 6), st.integers(0, 4), st.sampled_from(["full", "same", "valid"]))
+def test_correlation_matrix_is_scipys_convolution_matrix_of_the_flipped_kernel(k, extra, mode):
+    kernel = np.arange(1.0, k + 1)
+    n = k + extra
+    np.testing.assert_array_equal(correlation_matrix(kernel[::-1], n, mode),
+                                  scipy.linalg.convolution_matrix(kernel, n, mode))
+    if k > 1 and len(set(kernel)) > 1:      # not symmetric: the names are not interchangeable
+        assert not np.array_equal(correlation_matrix(kernel, n, mode),
+                                  scipy.linalg.convolution_matrix(kernel, n, mode))
 
 
 @pytest.mark.parametrize("n, k", [(6, 3), (5, 4), (7, 1), (4, 4)])
-def test_conv_matrix_wrap_same_is_circulant(n, k):
-    W = conv_matrix(np.arange(1.0, k + 1), n, mode="same", boundary="wrap")
+def test_correlation_matrix_wrap_same_is_circulant(n, k):
+    W = correlation_matrix(np.arange(1.0, k + 1), n, mode="same", boundary="wrap")
     np.testing.assert_array_equal(W, scipy.linalg.circulant(W[:, 0]))
 
 
 @pytest.mark.parametrize("shape, kshape", [((4, 5), (2, 3)), ((5, 5), (3, 3)), ((3, 6), (1, 2))])
-def test_conv_matrix_2d_is_doubly_block_toeplitz(shape, kshape):
+def test_correlation_matrix_2d_is_doubly_block_toeplitz(shape, kshape):
     k = np.arange(1.0, np.prod(kshape) + 1).reshape(kshape)
-    W = conv_matrix(k, shape)
+    W = correlation_matrix(k, shape)
     out_h, out_w = shape[0] - kshape[0] + 1, shape[1] - kshape[1] + 1
     blocks = W.reshape(out_h, out_w, shape[0], shape[1]).transpose(0, 2, 1, 3)
     for i in range(out_h):
@@ -321,11 +332,12 @@ ERRORS = [
      r"kernel \(4x2\) is larger than the input \(3x3\) in mode='valid'"),
     (lambda: correlate2d(np.ones((3, 3)), np.ones((2, 2)), fillvalue="zero"), TypeError,
      r"fillvalue must be a real number, got 'zero'"),
-    (lambda: conv_matrix(np.ones((2, 2)), 5), ValueError,
+    (lambda: correlation_matrix(np.ones((2, 2)), 5), ValueError,
      r"input_shape must be 2 positive integer\(s\) to match the 2-D kernel, got \(5,\)"),
-    (lambda: conv_matrix(np.ones((2, 2, 2)), (3, 3)), ValueError,
+    (lambda: correlation_matrix(np.ones((2, 2, 2)), (3, 3)), ValueError,
      r"kernel must be 1-D \(K,\) or 2-D \(kH, kW\), got shape \(2, 2, 2\)"),
-    (lambda: conv_matrix(np.ones(4), 3), ValueError, r"kernel \(4\) is larger than the input"),
+    (lambda: correlation_matrix(np.ones(4), 3), ValueError,
+     r"kernel \(4\) is larger than the input"),
 ]
 
 

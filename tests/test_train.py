@@ -3,6 +3,7 @@ import functools
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import nbformat
 import numpy as np
@@ -230,6 +231,7 @@ def test_plot_history_draws_every_curve():
         plot_history({"train_loss": []})
 
 
+@pytest.mark.slow
 def test_progress_bars_do_not_break_nbval(tmp_path):
     """nbval runs a notebook that trains with progress bars (widgets in a kernel)."""
     code = textwrap.dedent("""\
@@ -253,3 +255,116 @@ def test_progress_bars_do_not_break_nbval(tmp_path):
         capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+# --------------------------------------------------------------------------- loop and safety
+class Recorder(nn.Module):
+    """A linear classifier that records the samples (numbered in pixel 0) of each training batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(36, 3)
+        self.seen = []
+
+    def forward(self, x):
+        if self.training:
+            self.seen.append(x[:, 0, 0, 0].round().long().tolist())
+        return self.linear(x.flatten(1))
+
+
+def test_two_epochs_see_different_batch_orders_each_a_permutation():
+    x, y = blobs(40)
+    x[:, 0, 0, 0] = torch.arange(40, dtype=x.dtype)          # each sample carries its index
+    model = Recorder()
+    fit(model, (x, y), epochs=2, batch_size=8, progress=False)
+    first = [i for b in model.seen[:5] for i in b]
+    second = [i for b in model.seen[5:] for i in b]
+    assert len(model.seen) == 10
+    assert sorted(first) == sorted(second) == list(range(40))   # every sample once per epoch
+    assert first != second                                      # reshuffled
+    assert first != list(range(40))                             # shuffled at all
+
+
+def nan_loss_at(step):
+    """Cross-entropy, but NaN from the ``step``-th training call on."""
+    calls = []
+
+    def loss_fn(output, y):
+        if output.requires_grad:
+            calls.append(1)
+        loss = F.cross_entropy(output, y)
+        return loss * float("nan") if len(calls) >= step else loss
+    return loss_fn
+
+
+def test_a_non_finite_loss_stops_fit_with_a_clear_message_and_keeps_finite_weights(tmp_path):
+    x, y = blobs(32)
+    path = tmp_path / "run.pt"
+    model = fresh()
+    # 2 batches per epoch: the loss turns NaN at step 3, the first step of epoch 2.
+    with pytest.raises(FloatingPointError, match=r"the training loss became nan at epoch 2, "
+                                                 r"step 1: training diverged"):
+        fit(model, (x, y), epochs=3, batch_size=16, checkpoint=path, loss_fn=nan_loss_at(3),
+            progress=False)
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    state = torch.load(path, weights_only=False)
+    assert state["epoch"] == 1
+    assert all(torch.isfinite(t).all() for t in state["model"].values() if t.is_floating_point())
+
+
+def nan_gradient_loss(output, y):
+    """A finite loss whose gradient is NaN: d sqrt(u)/du at u = 0 is infinite, times 0."""
+    zero = output - output.detach()
+    return F.cross_entropy(output, y) + 0 * torch.sqrt(zero).sum()
+
+
+def test_nan_weights_are_never_checkpointed(tmp_path):
+    x, y = blobs(32)
+    path = tmp_path / "run.pt"
+    model = fresh()
+    with pytest.raises(FloatingPointError, match=r"hold NaN or infinite values at epoch 1, "
+                                                 r"step 1; they are not saved"):
+        fit(model, (x, y), epochs=1, batch_size=16, checkpoint=path, checkpoint_every=1,
+            loss_fn=nan_gradient_loss, optimizer=functools.partial(torch.optim.SGD, lr=0.1),
+            progress=False)
+    assert not any(torch.isfinite(p).all() for p in model.parameters())
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint", None])
+def test_a_corrupt_checkpoint_names_the_file(tmp_path, content):
+    x, y = blobs(16)
+    path = tmp_path / "run.pt"
+    if content is None:
+        torch.save({"model": {}}, path)                       # a torch file, but not a run
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match=rf"checkpoint {path} (cannot be read|is not a "
+                                         rf"checkpoint of cnnlib.train.fit).*resume=False"):
+        fit(fresh(), (x, y), checkpoint=path, progress=False)
+    fit(fresh(), (x, y), checkpoint=path, resume=False, progress=False)   # the way out works
+
+
+def test_resuming_with_a_changed_learning_rate_warns(tmp_path):
+    x, y = blobs(32)
+    path = tmp_path / "run.pt"
+    fit(fresh(), (x, y), epochs=1, lr=1e-3, checkpoint=path, progress=False)
+    with pytest.warns(UserWarning,
+                      match=r"saved with other hyper-parameters \(lr: 0.001 -> 0.01\)"):
+        fit(fresh(), (x, y), epochs=2, lr=1e-2, checkpoint=path, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                        # same values: no warning
+        fit(fresh(), (x, y), epochs=3, lr=1e-3, checkpoint=path, progress=False)
+    with pytest.warns(UserWarning, match=r"batch_size: 128 -> 8"):
+        fit(fresh(), (x, y), epochs=4, batch_size=8, checkpoint=path, progress=False)
+
+
+@pytest.mark.slow
+def test_fit_evaluate_predict_are_reachable_from_the_package_without_loading_torch_early():
+    import cnnlib
+    import cnnlib.train
+
+    assert (cnnlib.fit, cnnlib.evaluate, cnnlib.predict) == (fit, evaluate, predict)
+    code = ("import sys, cnnlib; assert 'torch' not in sys.modules; cnnlib.fit; "
+            "assert 'torch' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)

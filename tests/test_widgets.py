@@ -155,3 +155,55 @@ def test_typing_a_kernel_selects_custom_and_shows_errors(explorer):
 def test_explorer_rejects_unknown_initial_kernel():
     with pytest.raises(ValueError, match="kernel_name must be"):
         kernel_explorer(images={"noise": IMAGE}, kernel_name="blurry")
+
+
+# --------------------------------------------------------------------------- stride and layout
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("mode, padding", [("valid", 0), ("same", 1), ("full", 2)])
+def test_apply_kernel_with_stride_equals_torch(stride, mode, padding):
+    import torch
+
+    k = kernels.KERNELS["sobel vertical"]
+    theirs = torch.nn.functional.conv2d(torch.from_numpy(IMAGE)[None, None],
+                                        torch.from_numpy(k)[None, None], stride=stride,
+                                        padding=padding)[0, 0].numpy()
+    np.testing.assert_allclose(apply_kernel(IMAGE, k, "correlate", mode, stride=stride), theirs,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("stride", [0, -1, 1.5, True, "2"])
+def test_apply_kernel_rejects_bad_stride(stride):
+    with pytest.raises(ValueError, match=f"stride must be a positive int, got {stride!r}"):
+        apply_kernel(IMAGE, kernels.box(), stride=stride)
+
+
+def test_stride_control_subsamples_the_feature_map(explorer):
+    c = explorer.controls
+    c["kernel"].value = "haar HL"
+    c["mode"].value = "valid"
+    c["stride"].value = 2
+    expected = scipy.signal.correlate2d(IMAGE, kernels.haar("HL"), "valid")[::2, ::2]
+    np.testing.assert_allclose(explorer.state["output"], expected, atol=1e-12)
+    assert explorer.state["output"].shape == (6, 7)
+    assert "stride 2: output 6x7" in explorer.label.value
+
+
+def test_an_invalid_setting_removes_the_old_figure_and_says_so(explorer):
+    picture = explorer.picture
+    explorer.controls["text"].value = "1, 2; 3"
+    assert len(picture.outputs) == 1
+    assert picture.outputs[0]["text"].startswith("No feature map for this setting")
+    explorer.controls["text"].value = "1 2; 3 4"
+    assert not any(o.get("output_type") == "stream" for o in picture.outputs)
+
+
+def test_controls_keep_their_width_beside_the_figure(explorer):
+    import ipywidgets
+
+    row = explorer.children[0]
+    controls, picture = row.children
+    assert row.layout.flex_flow == "row wrap"
+    assert controls.layout.flex == "0 0 auto" and controls.layout.width == "350px"
+    assert picture.layout.min_width == "0" and picture.layout.overflow == "auto"
+    assert int(explorer.controls["text"].layout.width[:-2]) <= 350
+    assert isinstance(explorer.label, ipywidgets.HTML)     # wraps; a Label cuts long lines

@@ -23,8 +23,11 @@ def local_response_norm(n=5, k=2.0, alpha=1e-4, beta=0.75):
 
 
 def dense_head(num_classes, dropout):
-    """fc6-fc8 of AlexNet and ZFNet: dropout, 9216 -> 4096, ReLU, dropout, 4096 -> 4096,
-    ReLU, 4096 -> num_classes, on the flattened ``(N, 256 * 6 * 6)`` pool5 output."""
+    """The dense head of AlexNet and ZFNet (fc6-fc8), on the flattened pool5 output.
+
+    Dropout, 9216 -> 4096, ReLU, dropout, 4096 -> 4096, ReLU, 4096 -> num_classes;
+    input ``(N, 256 * 6 * 6)``, output ``(N, num_classes)``.
+    """
     return nn.Sequential(
         nn.Dropout(dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
         nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),

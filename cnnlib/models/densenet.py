@@ -93,6 +93,7 @@ class DenseNet(nn.Module):
         check_positive_int(num_classes, "num_classes")
         check_positive_int(in_channels, "in_channels")
         self.in_channels = in_channels
+        self.num_transitions = len(block_config) - 1
         self.features = nn.Sequential(OrderedDict([
             ("conv0", nn.Conv2d(in_channels, num_init_features, kernel_size=7, stride=2,
                                 padding=3, bias=False)),
@@ -122,7 +123,11 @@ class DenseNet(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x):
-        check_input(x, "DenseNet", self.in_channels)
+        # The stem (stride-2 conv, stride-2 pool) takes H to ceil(H / 4), and each
+        # of the T transitions halves it (rounding down): H >= 4 * 2**T - 3 leaves 1 pixel.
+        t = self.num_transitions
+        check_input(x, "DenseNet", self.in_channels, min_size=4 * 2 ** t - 3,
+                    why=f"its stem divides the size by 4 and its {t} transitions halve it")
         x = F.relu(self.features(x))
         return self.classifier(torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1))
 

@@ -152,7 +152,10 @@ class GoogLeNet(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x):
-        check_input(x, "googlenet", 3)
+        # conv1 and maxpool1..2 (stride 2 each) take 15 pixels to 2, the least
+        # maxpool3 can pool (torchvision's GoogLeNet has the same limit).
+        check_input(x, "googlenet", 3, min_size=15,
+                    why="its stride-2 stem and poolings must leave maxpool3 a pixel to pool")
         x = self.maxpool1(self.conv1(x))                   # (N, 64, 56, 56)
         x = self.maxpool2(self.conv3(self.conv2(x)))       # (N, 192, 28, 28)
         x = self.maxpool3(self.inception3b(self.inception3a(x)))   # (N, 480, 14, 14)

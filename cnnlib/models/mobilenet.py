@@ -95,5 +95,8 @@ class MobileNetV1(nn.Module):
 
 
 def mobilenet_v1(num_classes=1000, width_multiplier=1.0, in_channels=3):
-    """MobileNet v1: 4,231,976 parameters at width 1.0 with 1000 classes; see :class:`MobileNetV1`."""
+    """MobileNet v1: 4,231,976 parameters at width 1.0 with 1000 classes.
+
+    See :class:`MobileNetV1`.
+    """
     return MobileNetV1(num_classes, width_multiplier, in_channels)

@@ -256,8 +256,11 @@ def _chain(layers, prefix=""):
 
 
 def _geometry(layer):
-    """``(kernel, stride, dilation)`` as pairs, None for a layer that mixes all positions,
-    or ``((1, 1), (1, 1), (1, 1))`` for a layer that acts on each position alone."""
+    """``(kernel, stride, dilation)`` of a layer, as pairs.
+
+    None for a layer that mixes all positions, ``((1, 1), (1, 1), (1, 1))`` for
+    a layer that acts on each position alone.
+    """
     if isinstance(layer, (tuple, list)):
         if not 2 <= len(layer) <= 3 or not all(isinstance(v, int) and v > 0 for v in layer):
             raise ValueError(f"a layer given as a tuple must be (kernel, stride[, dilation]) "

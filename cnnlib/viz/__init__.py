@@ -3,6 +3,8 @@
 One submodule per topic; every public function is re-exported here, so
 notebooks write ``from cnnlib import viz; viz.show_images(...)``.
 """
+from . import palette
+from .palette import PALETTE, set_style
 from .images import show_images
 from .training import plot_history, show_filters, show_feature_maps
 from .conv_diagram import conv_diagram, conv_geometry

@@ -7,12 +7,18 @@ the dilation, and the output grid on the right with that position's cell highlig
 ``conv_geometry`` holds the arithmetic; ``conv_diagram`` only draws it.
 """
 import matplotlib.pyplot as plt
+from matplotlib import colors as mcolors
 from matplotlib.patches import Rectangle
 
 from .._validate import as_ints
 from ..conv import conv_output_size, conv_padding
+from .palette import FONT_SIZE, OKABE_ITO, light
 
-INPUT, PADDING, TAP, OUTPUT, CURRENT = "#cfe2f3", "#e6e6e6", "#1f4e79", "#d9ead3", "#38761d"
+# Input blue, output orange (never green against red); the kernel's taps and the current
+# output cell are the dark versions of these hues, padding is grey.
+INPUT, PADDING = light(OKABE_ITO["sky blue"], 0.6), "#e6e6e6"
+TAP = mcolors.to_hex(OKABE_ITO["blue"])
+OUTPUT, CURRENT = light(OKABE_ITO["orange"], 0.7), mcolors.to_hex(OKABE_ITO["vermillion"])
 
 
 def conv_geometry(input_size, kernel_size, padding=0, stride=1, dilation=1, position=(0, 0)):
@@ -115,7 +121,7 @@ def conv_diagram(input_size=5, kernel_size=3, padding=0, stride=1, dilation=1,
         title = (f"{_size(g['input_size'])} input, {_size(kernel)} kernel, padding {pad_text}\n"
                  f"stride {_compact(stride)}, dilation {_compact(dilation)} "
                  f"-> {_size(g['output_size'])} output")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=FONT_SIZE)
     ax.set_xlim(-0.5, x0 + wo + 0.5)
     ax.set_ylim(-max(hp, ho - y0) - 0.5, max(0, y0) + 0.5)
     ax.set_aspect("equal")

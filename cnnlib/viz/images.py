@@ -2,6 +2,8 @@
 import numpy as np
 import matplotlib.pyplot as plt
 
+from .palette import SMALL_FONT_SIZE
+
 
 def show_images(images, titles=None, ncols=8, cmap="gray", size=1.2, vmin=None, vmax=None,
                 suptitle=None):
@@ -32,7 +34,7 @@ def show_images(images, titles=None, ncols=8, cmap="gray", size=1.2, vmin=None, 
     for i, (ax, img) in enumerate(zip(axes.flat, images)):
         ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax)
         if titles is not None:
-            ax.set_title(str(titles[i]), fontsize=9)
+            ax.set_title(str(titles[i]), fontsize=SMALL_FONT_SIZE)
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()

@@ -8,6 +8,11 @@ import matplotlib.pyplot as plt
 
 from .. import metrics
 from .images import show_images
+from .palette import (FONT_SIZE, MIN_FONT_SIZE, SEQUENTIAL_BLUE, SMALL_FONT_SIZE, cycle,
+                      linestyle)
+
+__all__ = ["plot_confusion_matrix", "plot_per_class_metrics", "plot_precision_recall",
+           "show_confident_mistakes", "show_confused_pairs"]
 
 
 def _numpy(a):
@@ -22,7 +27,7 @@ def _names(class_names, num_classes):
     return [str(name) for name in class_names]
 
 
-def plot_confusion_matrix(cm, class_names=None, normalize=None, ax=None, cmap="Blues",
+def plot_confusion_matrix(cm, class_names=None, normalize=None, ax=None, cmap=SEQUENTIAL_BLUE,
                           title=None):
     """Heat map of a confusion matrix with the value of every cell written in it.
 
@@ -72,7 +77,7 @@ def plot_confusion_matrix(cm, class_names=None, normalize=None, ax=None, cmap="B
     for i in range(num_classes):
         for j in range(num_classes):
             ax.text(j, i, texts[i][j], ha="center", va="center",
-                    fontsize=8 if num_classes > 6 else 10,
+                    fontsize=MIN_FONT_SIZE if num_classes > 6 else FONT_SIZE,
                     color="white" if values[i, j] > threshold else "black")
     ax.set_xticks(range(num_classes), names, rotation=45 if class_names is not None else 0,
                   ha="right" if class_names is not None else "center")
@@ -103,17 +108,17 @@ def plot_per_class_metrics(y_true, y_pred, class_names=None, num_classes=None, a
         A dashed line marks the accuracy for comparison.
     """
     y_true, y_pred = _numpy(y_true), _numpy(y_pred)
-    p = metrics.precision(y_true, y_pred, num_classes, average=None)
-    r = metrics.recall(y_true, y_pred, num_classes, average=None)
+    p = metrics.precision_score(y_true, y_pred, num_classes, average=None)
+    r = metrics.recall_score(y_true, y_pred, num_classes, average=None)
     names = _names(class_names, len(p))
     if ax is None:
         fig, ax = plt.subplots(figsize=(max(5, 0.7 * len(p) + 1.5), 3.2))
     else:
         fig = ax.figure
     x = np.arange(len(p))
-    ax.bar(x - 0.2, p, width=0.4, label="precision")
-    ax.bar(x + 0.2, r, width=0.4, label="recall")
-    ax.axhline(metrics.accuracy(y_true, y_pred), color="k", ls="--", lw=1, label="accuracy")
+    ax.bar(x - 0.2, p, width=0.4, label="precision", color=cycle(0))
+    ax.bar(x + 0.2, r, width=0.4, label="recall", color=cycle(1))
+    ax.axhline(metrics.accuracy_score(y_true, y_pred), color="k", ls="--", lw=1, label="accuracy")
     ax.set_xticks(x, names, rotation=45 if class_names is not None else 0,
                   ha="right" if class_names is not None else "center")
     lowest = min(p.min(), r.min())
@@ -121,7 +126,7 @@ def plot_per_class_metrics(y_true, y_pred, class_names=None, num_classes=None, a
     ax.set_ylim(max(0.0, lowest - 0.1) if lowest > 0.3 else 0.0, 1.0)
     ax.set_ylabel("score")
     ax.set_title(title or "precision and recall per class")
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.legend(fontsize=SMALL_FONT_SIZE, loc="center left", bbox_to_anchor=(1.0, 0.5))
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -132,7 +137,7 @@ def plot_precision_recall(curves, ax=None, title=None):
 
     Parameters
     ----------
-    curves : dict of label -> (y_true, scores)
+    curves : dict of label -> (y_true, y_score)
         Each value is a detection problem: 0/1 (or bool) labels ``(N,)`` and
         the score of the positive class ``(N,)``.  For several classes of one
         model use ``{name: (y == c, probs[:, c])}``, for several models
@@ -146,19 +151,20 @@ def plot_precision_recall(curves, ax=None, title=None):
         Curves drawn as steps (the step area is the AP), recall on x.
     """
     if not curves:
-        raise ValueError("curves is empty; pass a dict {label: (y_true, scores)}")
+        raise ValueError("curves is empty; pass a dict {label: (y_true, y_score)}")
     if ax is None:
         fig, ax = plt.subplots(figsize=(5, 4))
     else:
         fig = ax.figure
-    for label, (y_true, scores) in curves.items():
-        y_true, scores = _numpy(y_true), _numpy(scores)
-        precision, recall, _ = metrics.precision_recall_curve(y_true, scores)
-        ap = metrics.average_precision(y_true, scores)
-        ax.plot(recall, precision, drawstyle="steps-post", label=f"{label} (AP {ap:.3f})")
+    for i, (label, (y_true, y_score)) in enumerate(curves.items()):
+        y_true, y_score = _numpy(y_true), _numpy(y_score)
+        precision, recall, _ = metrics.precision_recall_curve(y_true, y_score)
+        ap = metrics.average_precision_score(y_true, y_score)
+        ax.plot(recall, precision, drawstyle="steps-post", label=f"{label} (AP {ap:.3f})",
+                color=cycle(i), linestyle=linestyle(i))
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.01), ylim=(0, 1.02))
     ax.set_title(title or "precision-recall curves")
-    ax.legend(fontsize=8, loc="lower left")
+    ax.legend(fontsize=SMALL_FONT_SIZE, loc="lower left")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -237,7 +243,7 @@ def show_confused_pairs(images, y_true, y_pred, pairs, per_pair=6, class_names=N
         for ax, i in zip(row, chosen):
             ax.imshow(images[i], cmap="gray")
         row[0].set_ylabel(f"{names[t]}\nas {names[p]}\n({count}x)", rotation=0,
-                          ha="right", va="center", fontsize=9)
+                          ha="right", va="center", fontsize=SMALL_FONT_SIZE)
     fig.suptitle("most confused pairs: true class predicted as another")
     fig.tight_layout()
     return fig

@@ -6,6 +6,8 @@ so this module does not need torch itself.
 import numpy as np
 import matplotlib.pyplot as plt
 
+from .palette import MIN_FONT_SIZE, SEQUENTIAL, SMALL_FONT_SIZE, cycle
+
 
 def _numpy(a):
     return np.asarray(a.detach().cpu() if hasattr(a, "detach") else a, dtype=np.float64)
@@ -45,7 +47,7 @@ def plot_history(history, title=None, size=(9, 3.2), val_label="val"):
         if not train_loss:
             name = "history" if label is None else f"history {label!r}"
             raise ValueError(f"{name} has no 'train_loss' entries to plot")
-        color = f"C{i}"
+        color = cycle(i)
         prefix = f"{label} " if label is not None else ""
         for ax, key in ((ax_loss, "loss"), (ax_acc, "acc")):
             for split, style, name in (("train", "-", "train"), ("val", "--", val_label)):
@@ -58,7 +60,7 @@ def plot_history(history, title=None, size=(9, 3.2), val_label="val"):
     ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (ax_loss, ax_acc):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=SMALL_FONT_SIZE)
         ax.xaxis.get_major_locator().set_params(integer=True)
     if title:
         fig.suptitle(title)
@@ -119,7 +121,7 @@ def show_filters(weight, ncols=8, size=0.9, title=None, max_filters=64):
     return fig
 
 
-def show_feature_maps(feature_map, ncols=8, size=1.1, title=None, max_maps=64, cmap="viridis"):
+def show_feature_maps(feature_map, ncols=8, size=1.1, title=None, max_maps=64, cmap=SEQUENTIAL):
     """Show the channels of a feature map, one image per channel.
 
     Parameters
@@ -144,7 +146,7 @@ def show_feature_maps(feature_map, ncols=8, size=1.1, title=None, max_maps=64, c
     fig, axes = _grid(len(fm), ncols, size, title)
     for c, (ax, m) in enumerate(zip(axes, fm)):
         ax.imshow(m, cmap=cmap)
-        ax.set_title(str(c), fontsize=7)
+        ax.set_title(str(c), fontsize=MIN_FONT_SIZE)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

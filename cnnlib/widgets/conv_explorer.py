@@ -10,6 +10,7 @@ from IPython.display import display
 
 from ..conv import conv_output_size
 from ..viz.conv_diagram import conv_diagram, conv_geometry
+from ._layout import controls_layout, picture_layout, row_layout, status_html
 
 
 def _torch_output_size(input_size, kernel_size, padding, stride, dilation):
@@ -88,11 +89,15 @@ def conv_explorer(input_size=5, kernel_size=3, padding=0, stride=1, dilation=1):
     Move a slider: the diagram (``cnnlib.viz.conv_diagram``) and the line
     "Output size: ..." update, and the size is checked against ``torch.nn.Conv2d``.
 
+    When the kernel does not fit, the diagram of the last setting that did is
+    removed and the picture says why, rather than showing a stale drawing.
+
     Returns
     -------
     ipywidgets.VBox
-        Its ``sliders`` attribute maps names to the sliders and ``label`` is the
-        output-size ``Label``, so code (and tests) can drive it.
+        Its ``sliders`` attribute maps names to the sliders, ``label`` is the
+        output-size line (an ``HTML`` widget, so long lines wrap) and ``picture``
+        the diagram's output area, so code (and tests) can drive it.
     """
     style = {"description_width": "110px"}
     layout = widgets.Layout(width="340px")
@@ -110,9 +115,9 @@ def conv_explorer(input_size=5, kernel_size=3, padding=0, stride=1, dilation=1):
         "row": slider("output row", 0, 0, 11),
         "col": slider("output column", 0, 0, 11),
     }
-    label = widgets.Label(layout=widgets.Layout(width="auto"))
+    label = widgets.HTML()
     formula = widgets.HTML()
-    picture = widgets.Output()
+    picture = widgets.Output(layout=picture_layout())
     updating = []        # non-empty while update() runs: clamping row/col re-triggers it
 
     def update(_=None):
@@ -126,9 +131,15 @@ def conv_explorer(input_size=5, kernel_size=3, padding=0, stride=1, dilation=1):
         last = max((state["output_size"] or 1) - 1, 0)
         for name in ("row", "col"):
             sliders[name].max = last          # clamps the value into the output too
-        with picture:
-            picture.clear_output(wait=True)
-            if state["geometry"] is not None:
+        if state["geometry"] is None:
+            picture.outputs = ()
+            picture.append_stdout("No diagram: the kernel does not fit in the padded input "
+                                  "(see the line below).\n")
+        else:
+            if picture.outputs and picture.outputs[0].get("output_type") == "stream":
+                picture.outputs = ()          # the notice goes when the kernel fits again
+            with picture:
+                picture.clear_output(wait=True)
                 fig = conv_diagram(values["input_size"], values["kernel_size"],
                                    values["padding"], values["stride"], values["dilation"],
                                    state["position"])
@@ -136,13 +147,13 @@ def conv_explorer(input_size=5, kernel_size=3, padding=0, stride=1, dilation=1):
                 plt.close(fig)
         # The text changes last, so when it shows the new size the diagram is already there.
         formula.value = f"<code>{state['formula']}</code>"
-        label.value = state["text"]
+        label.value = status_html(state["text"])
         updating.clear()
 
     for s in sliders.values():
         s.observe(update, names="value")
     update()
-    controls = widgets.VBox(list(sliders.values()))
-    box = widgets.VBox([widgets.HBox([controls, picture]), label, formula])
-    box.sliders, box.label = sliders, label
+    controls = widgets.VBox(list(sliders.values()), layout=controls_layout("360px"))
+    box = widgets.VBox([widgets.HBox([controls, picture], layout=row_layout()), label, formula])
+    box.sliders, box.label, box.picture = sliders, label, picture
     return box

@@ -16,6 +16,7 @@ from matplotlib import cbook
 from .. import kernels
 from ..data import mnist_arrays
 from ..signal import BOUNDARIES, MODES, convolve2d, correlate2d
+from ._layout import controls_layout, picture_layout, row_layout, status_html
 
 CUSTOM = "custom (type below)"
 OPERATIONS = ("correlate", "convolve")
@@ -85,7 +86,7 @@ def format_kernel(kernel):
     return "; ".join(", ".join(f"{v:.4g}" for v in row) for row in np.atleast_2d(kernel))
 
 
-def apply_kernel(image, kernel, operation="correlate", mode="same", boundary="fill"):
+def apply_kernel(image, kernel, operation="correlate", mode="same", boundary="fill", stride=1):
     """Filter a greyscale image with a kernel: the feature map the explorer shows.
 
     Parameters
@@ -98,19 +99,26 @@ def apply_kernel(image, kernel, operation="correlate", mode="same", boundary="fi
     mode : {"full", "same", "valid"}
     boundary : {"fill", "wrap", "symm", "extend"}
         Zero padding, periodic, mirror or extension; see :mod:`cnnlib.signal`.
+    stride : int
+        The kernel jumps ``stride`` positions per step along each axis, as in a
+        strided CNN layer, starting at the first position.
 
     Returns
     -------
-    ndarray, shape given by ``mode``
+    ndarray, shape ``(ceil(H' / stride), ceil(W' / stride))`` for the stride-1
+    output ``(H', W')`` of ``mode``
     """
     if operation not in OPERATIONS:
         raise ValueError(f"operation must be 'correlate' or 'convolve', got {operation!r}")
+    if not isinstance(stride, (int, np.integer)) or isinstance(stride, bool) or stride < 1:
+        raise ValueError(f"stride must be a positive int, got {stride!r}")
     apply = correlate2d if operation == "correlate" else convolve2d
-    return apply(image, kernel, mode=mode, boundary=boundary)
+    # Positions 0, s, 2s, ... of the stride-1 output are exactly the strided layer's.
+    return apply(image, kernel, mode=mode, boundary=boundary)[::stride, ::stride]
 
 
 def kernel_explorer_state(image, kernel_name="sharpen", kernel_text=EXAMPLE,
-                          operation="correlate", mode="same", boundary="fill"):
+                          operation="correlate", mode="same", boundary="fill", stride=1):
     """Everything the explorer shows for one setting of its controls.
 
     Parameters
@@ -121,6 +129,7 @@ def kernel_explorer_state(image, kernel_name="sharpen", kernel_text=EXAMPLE,
     kernel_text : str
         The typed kernel, used when ``kernel_name`` is ``CUSTOM``.
     operation, mode, boundary : str
+    stride : int
         As in :func:`apply_kernel`.
 
     Returns
@@ -137,13 +146,13 @@ def kernel_explorer_state(image, kernel_name="sharpen", kernel_text=EXAMPLE,
         else:
             raise ValueError(f"kernel_name must be {CUSTOM!r} or one of cnnlib.kernels.KERNELS, "
                              f"got {kernel_name!r}")
-        output = apply_kernel(image, kernel, operation, mode, boundary)
+        output = apply_kernel(image, kernel, operation, mode, boundary, stride)
     except (TypeError, ValueError) as error:
         return {"kernel": None, "output": None, "error": str(error), "text": f"Error: {error}"}
     h, w = output.shape
     text = (f"{operation} {image.shape[0]}x{image.shape[1]} image with a "
             f"{kernel.shape[0]}x{kernel.shape[1]} kernel (sum {kernel.sum():.4g}), "
-            f"mode={mode!r}, boundary={boundary!r}: output {h}x{w}, "
+            f"mode={mode!r}, boundary={boundary!r}, stride {stride}: output {h}x{w}, "
             f"values {output.min():.3g} to {output.max():.3g}")
     return {"kernel": kernel, "output": output, "error": None, "text": text}
 
@@ -206,7 +215,7 @@ def explorer_images(digits=3):
 
 
 def kernel_explorer(images=None, kernel_name="sharpen", operation="correlate", mode="same",
-                    boundary="fill"):
+                    boundary="fill", stride=1):
     """Pick an image and a kernel (or type one) and see the feature map live.
 
     Parameters
@@ -214,14 +223,16 @@ def kernel_explorer(images=None, kernel_name="sharpen", operation="correlate", m
     images : dict of name -> ndarray (H, W), optional
         Default :func:`explorer_images` (the sample photo and MNIST digits).
     kernel_name, operation, mode, boundary : str
+    stride : int
         Initial values of the controls.
 
     Returns
     -------
     ipywidgets.VBox
         Its ``controls`` attribute maps names to the controls, ``label`` is the
-        status line and ``state`` the latest :func:`kernel_explorer_state`, so code
-        (and tests) can drive it.
+        status line (an ``HTML`` widget, so long lines wrap), ``picture`` the
+        output area of the figure and ``state`` the latest
+        :func:`kernel_explorer_state`, so code (and tests) can drive it.
     """
     if kernel_name != CUSTOM and kernel_name not in kernels.KERNELS:
         raise ValueError(f"kernel_name must be {CUSTOM!r} or one of cnnlib.kernels.KERNELS, "
@@ -239,14 +250,17 @@ def kernel_explorer(images=None, kernel_name="sharpen", operation="correlate", m
                                  description="typed", continuous_update=False, style=style,
                                  layout=widgets.Layout(width="330px", height="70px")),
         "operation": widgets.ToggleButtons(options=OPERATIONS, value=operation,
-                                           description="operation", style=style),
+                                           description="operation",
+                                           style={**style, "button_width": "90px"}),
         "mode": widgets.Dropdown(options=MODES, value=mode, description="mode", style=style,
                                  layout=layout),
         "boundary": widgets.Dropdown(options=BOUNDARIES, value=boundary, description="boundary",
                                      style=style, layout=layout),
+        "stride": widgets.IntSlider(value=stride, min=1, max=4, description="stride",
+                                    continuous_update=False, style=style, layout=layout),
     }
-    label = widgets.Label(layout=widgets.Layout(width="auto"))
-    picture = widgets.Output()
+    label = widgets.HTML()
+    picture = widgets.Output(layout=picture_layout())
     box = widgets.VBox()
     updating = []        # non-empty while update() runs: it sets controls itself
 
@@ -263,10 +277,16 @@ def kernel_explorer(images=None, kernel_name="sharpen", operation="correlate", m
         image = images[controls["image"].value]
         state = kernel_explorer_state(image, controls["kernel"].value, controls["text"].value,
                                       controls["operation"].value, controls["mode"].value,
-                                      controls["boundary"].value)
+                                      controls["boundary"].value, controls["stride"].value)
         box.state = state
-        label.value = state["text"]
-        if state["error"] is None:
+        label.value = status_html(state["text"])
+        if state["error"] is not None:
+            # No figure of an earlier setting may stay beside an error: say why it is gone.
+            picture.outputs = ()
+            picture.append_stdout("No feature map for this setting: see the error below.\n")
+        else:
+            if picture.outputs and picture.outputs[0].get("output_type") == "stream":
+                picture.outputs = ()
             with picture:
                 picture.clear_output(wait=True)
                 fig = plot_filtering(image, state["kernel"], state["output"])
@@ -276,7 +296,8 @@ def kernel_explorer(images=None, kernel_name="sharpen", operation="correlate", m
 
     for control in controls.values():
         control.observe(update, names="value")
-    box.children = [widgets.HBox([widgets.VBox(list(controls.values())), picture]), label]
-    box.controls, box.label = controls, label
+    controls_box = widgets.VBox(list(controls.values()), layout=controls_layout())
+    box.children = [widgets.HBox([controls_box, picture], layout=row_layout()), label]
+    box.controls, box.label, box.picture = controls, label, picture
     update()
     return box

@@ -1,0 +1,32 @@
+"""Training and evaluating PyTorch models: ``fit``, ``evaluate``, ``predict``.
+
+One loop for every notebook of the course, written out so it can be read in
+:mod:`cnnlib.train.loop`: forward, loss, backward, update, batch after batch.
+Around that core ``fit`` adds what a real run needs: a progress bar per epoch, the
+history of loss and accuracy as data, a device chosen automatically (CUDA, Apple
+MPS or the CPU), seeding, and checkpoints from which an interrupted run resumes
+exactly where it stopped, and a stop with a clear message when the loss
+becomes NaN or infinite. The device and thread policy lives in
+:mod:`cnnlib.device`.
+
+The data may be given in three forms:
+
+* a ``torch.utils.data.Dataset`` whose items are ``(x, y)``;
+* a ``torch.utils.data.DataLoader`` (its sampler, batch size and collate function
+  are kept);
+* a pair of arrays or tensors ``(X, y)`` with ``X`` of shape ``(N, C, H, W)`` and
+  ``y`` of shape ``(N,)``, e.g. from :func:`cnnlib.mnist_arrays`.
+
+One module per idea: :mod:`~cnnlib.train.loop` (``fit``: step, epoch, run),
+:mod:`~cnnlib.train.evaluation` (``evaluate``, ``predict``),
+:mod:`~cnnlib.train.batches` (data forms and batch orders),
+:mod:`~cnnlib.train.history` (``History`` and the run state),
+:mod:`~cnnlib.train.checkpoint` (save and resume).
+"""
+from ..device import cpu_cores, default_device
+from .evaluation import Predictions, evaluate, predict
+from .history import History
+from .loop import fit, seed_everything
+
+__all__ = ["History", "Predictions", "fit", "evaluate", "predict", "default_device",
+           "seed_everything", "cpu_cores"]
