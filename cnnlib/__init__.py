@@ -32,7 +32,9 @@ from .pool import (
     max_pool2d, max_pool2d_naive, avg_pool2d, lp_pool2d, global_avg_pool2d, pool_output_size,
 )
 from .conv import col2im, conv2d_backward, conv2d_backward_naive, conv_transpose2d
-from .pool import max_pool2d_backward, avg_pool2d_backward, lp_pool2d_backward
+from .pool import (
+    max_pool2d_backward, max_pool2d_backward_naive, avg_pool2d_backward, lp_pool2d_backward,
+)
 from . import nn
 
 # The NumPy core, loaded with the package.
@@ -47,7 +49,7 @@ __all__ = [
     "conv_padding", "pad2d", "sliding_windows", "im2col", "max_pool2d", "max_pool2d_naive",
     "avg_pool2d", "lp_pool2d", "global_avg_pool2d", "pool_output_size", "col2im",
     "conv2d_backward", "conv2d_backward_naive", "conv_transpose2d", "max_pool2d_backward",
-    "avg_pool2d_backward", "lp_pool2d_backward", "nn",
+    "max_pool2d_backward_naive", "avg_pool2d_backward", "lp_pool2d_backward", "nn",
 ]
 # Not in __all__, so that ``from cnnlib import *`` stays light: the lazy parts below.
 

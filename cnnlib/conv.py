@@ -17,52 +17,32 @@ the result is ``(N, C_out, H_out, W_out)`` with, per axis,
 
     H_out = floor((H + pad_top + pad_bottom - dilation * (kH - 1) - 1) / stride) + 1
 
-The small helpers (``pad2d``, ``conv_padding``, ``sliding_windows``, ``im2col``) are
-public because the backward passes reuse them.
+The small functions (``pad2d``, ``conv_padding``, ``sliding_windows``, ``tap_slices``,
+``im2col``, ``col2im``) are public because the backward passes and ``cnnlib.pool``
+reuse them.  The fast path's layout tricks (images last, row blocks, the column cache,
+the depthwise path) each sit in a small function that says what it saves and why it
+gives the loop's numbers; argument checks shared with ``pool`` live in
+``cnnlib._validate``.
 """
-import numbers
+from typing import NamedTuple
 
 import numpy as np
+
+from ._validate import as_ints, batched, check_shape, compute_dtype, real_array, result_dtype
+from ._validate import size_text
+
+__all__ = ["PADDING_STRINGS", "PADDING_MODES", "conv_padding", "pad2d", "conv_output_size",
+           "sliding_windows", "tap_slices", "im2col", "col2im", "conv2d", "conv2d_naive",
+           "conv1d", "conv2d_backward", "conv2d_backward_naive", "conv_transpose2d"]
 
 PADDING_STRINGS = ("valid", "same", "full")
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 # torch.nn.functional.pad's mode names -> numpy.pad's mode names.
 _NUMPY_PAD_MODES = {"constant": "constant", "zeros": "constant", "reflect": "reflect",
                     "replicate": "edge", "circular": "wrap"}
-
-
-# --------------------------------------------------------------------------------------
-# Argument checks shared by conv and pool
-# --------------------------------------------------------------------------------------
-def _as_ints(value, name, ndim, minimum):
-    """Return ``value`` (an int or a tuple of ``ndim`` ints) as a tuple of ``ndim`` ints."""
-    items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * ndim
-    if len(items) != ndim or not all(
-            isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in items):
-        kind = "an int" if ndim == 1 else f"an int or a tuple of {ndim} ints"
-        raise TypeError(f"{name} must be {kind}, got {value!r}")
-    if any(v < minimum for v in items):
-        rule = "non-negative" if minimum == 0 else f">= {minimum}"
-        raise ValueError(f"{name} must be {rule}, got {value!r}")
-    return tuple(int(v) for v in items)
-
-
-def _as_real_array(a, name):
-    """``a`` as an ndarray of real numbers; reject strings, booleans, complex numbers."""
-    a = np.asarray(a)
-    if a.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold real numbers (integer or float dtype), "
-                        f"got dtype {a.dtype}")
-    return a
-
-
-def _float_dtype(*dtypes):
-    """float32 stays float32, float64 stays float64; integers compute in float64."""
-    return np.result_type(*dtypes, np.float32)
-
-
-def _size_text(sizes):
-    return "x".join(str(s) for s in sizes)
+# im2col works in blocks of output rows whose columns take at most this many bytes, so a
+# large image never needs its whole column matrix (kH*kW copies of the input) at once.
+CHUNK_BYTES = 64 * 2**20
 
 
 def _check_kernel_fits(padded, kernel_size, dilation, input_size):
@@ -74,8 +54,8 @@ def _check_kernel_fits(padded, kernel_size, dilation, input_size):
     need = max(-(-(e - n) // 2) for e, n in zip(effective, input_size))
     d = dilation[0] if len(set(dilation)) == 1 else dilation
     raise ValueError(
-        f"kernel ({_size_text(kernel_size)}, dilation {d}) is larger than the padded input "
-        f"({_size_text(padded)}); pad by at least {need}")
+        f"kernel ({size_text(kernel_size)}, dilation {d}) is larger than the padded input "
+        f"({size_text(padded)}); pad by at least {need}")
 
 
 # --------------------------------------------------------------------------------------
@@ -107,8 +87,8 @@ def conv_padding(padding, kernel_size, dilation=1):
     >>> conv_padding((1, 0), 3)
     ((1, 1), (0, 0))
     """
-    kernel_size = _as_ints(kernel_size, "kernel_size", 2, 1)
-    dilation = _as_ints(dilation, "dilation", 2, 1)
+    kernel_size = as_ints(kernel_size, "kernel_size", 2, 1)
+    dilation = as_ints(dilation, "dilation", 2, 1)
     return _resolve_padding(padding, kernel_size, dilation, ndim=2)
 
 
@@ -126,7 +106,7 @@ def _resolve_padding(padding, kernel_size, dilation, ndim, extra_strings=()):
         allowed = ", ".join(repr(s) for s in PADDING_STRINGS + tuple(extra_strings))
         raise ValueError(f"padding must be an int, a tuple of ints or one of {allowed}, "
                          f"got {padding!r}")
-    return tuple((p, p) for p in _as_ints(padding, "padding", ndim, 0))
+    return tuple((p, p) for p in as_ints(padding, "padding", ndim, 0))
 
 
 def pad2d(x, padding, mode="constant", value=0.0):
@@ -154,9 +134,9 @@ def pad2d(x, padding, mode="constant", value=0.0):
         raise ValueError(f"mode must be one of {tuple(_NUMPY_PAD_MODES)}, got {mode!r}")
     if (isinstance(padding, (tuple, list)) and len(padding) == 2
             and all(isinstance(p, (tuple, list)) for p in padding)):
-        pads = tuple(_as_ints(p, "padding", 2, 0) for p in padding)
+        pads = tuple(as_ints(p, "padding", 2, 0) for p in padding)
     else:
-        pads = tuple((p, p) for p in _as_ints(padding, "padding", 2, 0))
+        pads = tuple((p, p) for p in as_ints(padding, "padding", 2, 0))
     h, w = x.shape[-2:]
     if mode == "reflect" and (max(pads[0]) >= h or max(pads[1]) >= w):
         raise ValueError(f"reflect padding must be smaller than the input size on each axis: "
@@ -175,7 +155,8 @@ def pad2d(x, padding, mode="constant", value=0.0):
 # --------------------------------------------------------------------------------------
 # Output size
 # --------------------------------------------------------------------------------------
-def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1, exact=False):
+def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1, exact=False,
+                     ceil_mode=False):
     """Output length of a convolution along one axis (the lecture's formula).
 
     ``floor((n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1``
@@ -196,6 +177,8 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1, exact=Fals
         with an even kernel pads one cell more at the end).
     exact : bool
         Raise ``ValueError`` if the stride does not tile the padded input exactly.
+    ceil_mode : bool
+        Round up instead of down, keeping a partial last step (pooling's ``ceil_mode``).
 
     Returns
     -------
@@ -208,10 +191,10 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1, exact=Fals
     >>> conv_output_size(32, 5, padding=2)
     32
     """
-    (n,) = _as_ints(n, "n", 1, 1)
-    (k,) = _as_ints(kernel_size, "kernel_size", 1, 1)
-    (s,) = _as_ints(stride, "stride", 1, 1)
-    (d,) = _as_ints(dilation, "dilation", 1, 1)
+    (n,) = as_ints(n, "n", 1, 1)
+    (k,) = as_ints(kernel_size, "kernel_size", 1, 1)
+    (s,) = as_ints(stride, "stride", 1, 1)
+    (d,) = as_ints(dilation, "dilation", 1, 1)
     ((before, after),) = _resolve_padding(padding, (k,), (d,), ndim=1)
     padded = n + before + after
     _check_kernel_fits((padded,), (k,), (d,), (n,))
@@ -221,7 +204,13 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1, exact=Fals
             f"stride {s} does not fit: n + total padding - dilation*(kernel_size-1) - 1 = {span} "
             f"is not a multiple of the stride, so the last {span % s} row(s)/column(s) "
             f"are never covered")
-    return span // s + 1
+    return (span + (s - 1 if ceil_mode else 0)) // s + 1
+
+
+def _output_shape(padded, kernel_size, stride, dilation):
+    """``conv_output_size`` on every spatial axis of an already padded input."""
+    return tuple(conv_output_size(p, k, s, 0, d)
+                 for p, k, s, d in zip(padded, kernel_size, stride, dilation))
 
 
 # --------------------------------------------------------------------------------------
@@ -242,14 +231,45 @@ def sliding_windows(x, kernel_size, stride=1, dilation=1):
         ``windows[n, c, i, j, u, v] == x[n, c, i*sH + u*dH, j*sW + v*dW]``.  No data is
         copied: the view only sets strides over the memory of ``x``.
     """
-    (kh, kw), (sh, sw), (dh, dw) = (_as_ints(kernel_size, "kernel_size", 2, 1),
-                                    _as_ints(stride, "stride", 2, 1),
-                                    _as_ints(dilation, "dilation", 2, 1))
+    (kh, kw), (sh, sw), (dh, dw) = (as_ints(kernel_size, "kernel_size", 2, 1),
+                                    as_ints(stride, "stride", 2, 1),
+                                    as_ints(dilation, "dilation", 2, 1))
     # Every window of the dilated extent, then keep every stride-th start and every
     # dilation-th cell inside the window.
     view = np.lib.stride_tricks.sliding_window_view(
         x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(-2, -1))
     return view[:, :, ::sh, ::sw, ::dh, ::dw]
+
+
+def tap_slices(kernel_size, stride, dilation, output_size, rows=None):
+    """For each kernel tap ``(u, v)``, the cells of the padded input it reads, as two slices.
+
+    Tap ``(u, v)`` of the window at output position ``(i, j)`` reads the padded input at
+    ``(i*sH + u*dH, j*sW + v*dW)``.  Over all positions these cells form one strided
+    slice, ``[u*dH : ... : sH, v*dW : ... : sW]``, with the output's shape.  So a loop
+    over the kH*kW taps, each handling every position at once, replaces the loop over
+    positions: the layers below sum, compare or copy whole slices.
+
+    Parameters
+    ----------
+    kernel_size, stride, dilation : (int, int)
+    output_size : (int, int)
+        ``(H_out, W_out)``.
+    rows : slice, optional
+        Only the output rows ``rows.start`` to ``rows.stop - 1`` (default: all).
+
+    Yields
+    ------
+    u, v : int
+    rows, cols : slice
+        ``x_padded[..., rows, cols]`` has shape ``(len(rows), W_out)``.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel_size, stride, dilation, output_size
+    first, stop = (0, ho) if rows is None else (rows.start, rows.stop)
+    for u in range(kh):
+        row_slice = slice(u * dh + first * sh, u * dh + (stop - 1) * sh + 1, sh)
+        for v in range(kw):
+            yield u, v, row_slice, slice(v * dw, v * dw + (wo - 1) * sw + 1, sw)
 
 
 def im2col(x, kernel_size, stride=1, dilation=1, groups=1):
@@ -280,25 +300,194 @@ def im2col(x, kernel_size, stride=1, dilation=1, groups=1):
 
 
 # --------------------------------------------------------------------------------------
+# The fast path's layout: channels first, images last when rows are short
+# --------------------------------------------------------------------------------------
+# conv2d and conv2d_backward run im2col and its adjoint on the input seen channels first:
+# (C, N, H, W), a free view, or, when the output rows are short, (C, H, W, N), one copy.
+# The numbers are those of the (N, C, H, W) array; only their order differs.  The columns
+# then come out as one (C * kH * kW, positions) matrix for all images, so one matrix
+# product (per group) does the whole layer.  With the images last, one kernel tap of
+# im2col copies runs of W_out * N contiguous numbers instead of rows of W_out (10 for
+# LeNet's second layer), which pays when rows are short; for long rows the free view
+# wins because the result needs no transpose back.
+
+SHORT_ROWS = 16     # output rows shorter than this are unfolded with the images last
+
+
+def _images_last_pays(output_size):
+    return output_size[1] < SHORT_ROWS
+
+
+def _channels_first(x, images_last):
+    """(N, C, H, W) -> (C, H, W, N) contiguous (``images_last``), else the view (C, N, H, W)."""
+    if images_last:
+        return np.ascontiguousarray(x.transpose(1, 2, 3, 0))
+    return x.transpose(1, 0, 2, 3)
+
+
+def _images_first(x, images_last):
+    """The inverse of ``_channels_first``: back to (N, C, H, W), contiguous."""
+    if images_last:
+        return np.ascontiguousarray(x.transpose(3, 0, 1, 2))
+    return np.ascontiguousarray(x.transpose(1, 0, 2, 3))
+
+
+def _empty_channels_first(shape, dtype, images_last):
+    """An empty (N, C, H, W) array of ``shape`` seen as ``_channels_first`` sees it."""
+    if images_last:
+        n, c, h, w = shape
+        return np.empty((c, h, w, n), dtype)
+    return np.empty(shape, dtype).transpose(1, 0, 2, 3)
+
+
+def _at(images_last, rows, cols=slice(None)):
+    """Index of the cells ``[rows, cols]`` in a ``_channels_first`` array."""
+    return (slice(None), rows, cols) if images_last else (slice(None), slice(None), rows, cols)
+
+
+def _row_blocks(output_size, bytes_per_row):
+    """Split the output rows into blocks whose im2col columns fit in ``CHUNK_BYTES``.
+
+    Saves memory: the column matrix holds every input cell kH*kW times (9x the input
+    for a 3x3 kernel); block by block, only one block's columns exist at a time.  The
+    result is the same because each output row depends only on its own columns.
+    """
+    ho = output_size[0]
+    step = max(1, min(ho, CHUNK_BYTES // max(bytes_per_row, 1)))
+    return [slice(i, min(i + step, ho)) for i in range(0, ho, step)]
+
+
+def _columns(xc, kernel_size, stride, dilation, groups, output_size, rows, images_last):
+    """im2col of the output rows ``rows`` of ``xc = _channels_first(x_padded)``.
+
+    Shape (G, C/G * kH*kW, positions), the positions in ``xc``'s order of (rows, W_out)
+    and N; ``cols[g, (c, u, v), p]`` is ``x_padded[n, g*C/G + c, i*sH + u*dH, j*sW + v*dW]``
+    for position ``p = (n, i, j)``: the entries of ``im2col`` in another order.  Each tap
+    is one strided slice copy.
+    """
+    kh, kw = kernel_size
+    for u, v, r, s in tap_slices(kernel_size, stride, dilation, output_size, rows):
+        tap = xc[_at(images_last, r, s)]
+        if u == v == 0:
+            cols = np.empty((tap.shape[0], kh, kw) + tap.shape[1:], xc.dtype)
+        cols[:, u, v] = tap
+    return cols.reshape(groups, cols.shape[0] // groups * kh * kw, -1)
+
+
+def _fold_columns(dxc, dcols, kernel_size, stride, dilation, output_size, rows, images_last):
+    """Add columns back onto the cells they were read from: the adjoint of ``_columns``.
+
+    One strided slice per tap, as in ``col2im``: within one tap no two positions share a
+    cell, so ``+=`` on the slice is exact, and overlapping windows sum over the taps.
+    (``np.add.at`` does the same per element and is several times slower.)
+    """
+    kh, kw = kernel_size
+    for u, v, r, s in tap_slices(kernel_size, stride, dilation, output_size, rows):
+        target = dxc[_at(images_last, r, s)]
+        target += dcols.reshape((target.shape[0], kh, kw) + target.shape[1:])[:, u, v]
+
+
+def _blocks_of_columns(xc, kernel_size, stride, dilation, groups, output_size, images_last,
+                       cached=None):
+    """Yield ``(rows, cols)`` block by block (see ``_row_blocks``), or the cached columns."""
+    if cached is not None:
+        yield slice(0, output_size[0]), cached
+        return
+    c, n = xc.shape[0], xc.shape[-1] if images_last else xc.shape[1]
+    row_bytes = c * kernel_size[0] * kernel_size[1] * output_size[1] * n * xc.itemsize
+    for rows in _row_blocks(output_size, row_bytes):
+        yield rows, _columns(xc, kernel_size, stride, dilation, groups, output_size, rows,
+                             images_last)
+
+
+# --------------------------------------------------------------------------------------
+# Depthwise convolution (groups = C_in): one kernel per channel
+# --------------------------------------------------------------------------------------
+# With one input channel per group, im2col's matrix product degenerates to kH*kW
+# multiply-adds per output value, so building the columns (kH*kW copies of the input)
+# costs more than the arithmetic.  The sum over taps is done directly instead, one image
+# at a time so that the image and its output stay in the cache:
+#     out[c, i, j] = sum over (u, v) of weight[c, u, v] * x_padded[c, i*s + u*d, j*s + v*d]
+# is the sum over taps of one strided slice times one number per channel.
+
+def _is_depthwise(weight, groups):
+    return groups > 1 and weight.shape[1] == 1
+
+
+def _channel_of_each_output(xp_image, c_out):
+    """A depthwise layer with C_out = m * C_in: output o reads input channel o // m."""
+    m = c_out // xp_image.shape[0]
+    return xp_image if m == 1 else np.repeat(xp_image, m, axis=0)
+
+
+def _depthwise_forward(xp, weight, stride, dilation, output_size):
+    """Depthwise conv2d (no bias) of the padded ``xp``: (N, C_out, H_out, W_out)."""
+    n, c_out = xp.shape[0], weight.shape[0]
+    taps = weight[:, 0, :, :, None, None]                  # (C_out, kH, kW, 1, 1)
+    out = np.zeros((n, c_out) + output_size, dtype=xp.dtype)
+    product = np.empty((c_out,) + output_size, dtype=xp.dtype)
+    for b in range(n):
+        image = _channel_of_each_output(xp[b], c_out)
+        for u, v, r, s in tap_slices(weight.shape[2:], stride, dilation, output_size):
+            out[b] += np.multiply(image[:, r, s], taps[:, u, v], out=product)
+    return out
+
+
+def _depthwise_backward(dout, xp, weight, stride, dilation, input_grad):
+    """Gradients of ``_depthwise_forward``: (dx_padded or None, dweight).
+
+    Per tap, ``dweight[c, u, v]`` is the dot product of ``dout[:, c]`` with the slice
+    the tap read, and the slice receives ``weight[c, u, v] * dout[:, c]``.
+    """
+    n, c_in = xp.shape[:2]
+    c_out, _, kh, kw = weight.shape
+    output_size = dout.shape[2:]
+    dweight = np.zeros((c_out, kh, kw), dtype=xp.dtype)
+    dxp = np.zeros_like(xp) if input_grad else None
+    taps = weight[:, 0, :, :, None, None]
+    for b in range(n):
+        image = _channel_of_each_output(xp[b], c_out)
+        dimage = np.zeros_like(image) if input_grad else None
+        for u, v, r, s in tap_slices((kh, kw), stride, dilation, output_size):
+            dweight[:, u, v] += np.einsum("chw,chw->c", dout[b], image[:, r, s])
+            if input_grad:
+                dimage[:, r, s] += taps[:, u, v] * dout[b]
+        if input_grad:
+            dxp[b] = dimage.reshape(c_in, c_out // c_in, *dimage.shape[1:]).sum(axis=1)
+    return dxp, dweight[:, None]
+
+
+# --------------------------------------------------------------------------------------
 # conv2d
 # --------------------------------------------------------------------------------------
+class ConvArgs(NamedTuple):
+    """The checked arguments of a convolution, batched and normalised."""
+
+    x: np.ndarray            # (N, C_in, *spatial)
+    weight: np.ndarray       # (C_out, C_in // groups, *kernel)
+    bias: object             # (C_out,) ndarray or None
+    stride: tuple
+    pads: tuple              # ((before, after), ...) per spatial axis
+    dilation: tuple
+    groups: int
+    padding_mode: str
+    unbatched: bool
+
+
 def _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim,
                 extra_strings=()):
-    """Validate conv arguments for ``ndim`` spatial axes; return normalised values."""
-    names = "(N, C, L)" if ndim == 1 else "(N, C, H, W)"
-    x = _as_real_array(x, "x")
-    weight = _as_real_array(weight, "weight")
-    unbatched = x.ndim == ndim + 1
-    if x.ndim not in (ndim + 1, ndim + 2):
-        raise ValueError(f"x must have shape {names} (or unbatched {names[:1] + names[4:]}), "
-                         f"got {x.ndim} dimensions {x.shape}")
-    if unbatched:
-        x = x[None]
+    """Validate conv arguments for ``ndim`` spatial axes; return them as ``ConvArgs``."""
+    layout = "(N, C, L)" if ndim == 1 else "(N, C, H, W)"
+    x, unbatched = batched(real_array(x, "x"), "x", layout)
+    weight = real_array(weight, "weight")
     w_names = "(C_out, C_in // groups, kL)" if ndim == 1 else "(C_out, C_in // groups, kH, kW)"
     if weight.ndim != ndim + 2:
         raise ValueError(f"weight must have shape {w_names}, got {weight.ndim} dimensions "
                          f"{weight.shape}")
-    (groups,) = _as_ints(groups, "groups", 1, 1)
+    if 0 in weight.shape:
+        raise ValueError(f"weight must have at least one kernel, channel and tap on every axis "
+                         f"of {w_names}, got shape {weight.shape}")
+    (groups,) = as_ints(groups, "groups", 1, 1)
     c_in, c_out = x.shape[1], weight.shape[0]
     if c_in % groups:
         raise ValueError(f"groups={groups} must divide the input channels (x has {c_in})")
@@ -310,11 +499,11 @@ def _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode
             f"channel mismatch: x has {c_in} channels but weight of shape {weight.shape} with "
             f"groups={groups} expects {weight.shape[1]} * {groups} = {weight.shape[1] * groups}")
     if bias is not None:
-        bias = _as_real_array(bias, "bias")
+        bias = real_array(bias, "bias")
         if bias.shape != (c_out,):
             raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got {bias.shape}")
-    stride = _as_ints(stride, "stride", ndim, 1)
-    dilation = _as_ints(dilation, "dilation", ndim, 1)
+    stride = as_ints(stride, "stride", ndim, 1)
+    dilation = as_ints(dilation, "dilation", ndim, 1)
     kernel_size = weight.shape[2:]
     if padding == "same" and any(s != 1 for s in stride):
         raise ValueError("padding='same' needs stride=1 (as in torch); for strided "
@@ -325,32 +514,46 @@ def _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode
     size = x.shape[2:]
     padded = tuple(s + a + b for s, (a, b) in zip(size, pads))
     _check_kernel_fits(padded, kernel_size, dilation, size)
-    return x, weight, bias, stride, pads, dilation, groups, unbatched
+    return ConvArgs(x, weight, bias, stride, pads, dilation, groups, padding_mode, unbatched)
 
 
-def _conv2d_forward(x, weight, bias, stride, pads, dilation, groups, padding_mode):
-    """Fast path on checked arguments: pad, im2col, one (batched) matrix product."""
-    dtype = _float_dtype(x.dtype, weight.dtype, *(() if bias is None else (bias.dtype,)))
-    xp = pad2d(x.astype(dtype, copy=False), pads, padding_mode)
-    n = x.shape[0]
+def _cache_key(a):
+    """What must match between the forward that filled a cache and the backward reading it."""
+    return (a.x.shape, a.x.dtype, a.x.__array_interface__["data"][0], a.weight.shape,
+            a.stride, a.pads, a.dilation, a.groups, a.padding_mode)
+
+
+def _conv2d_forward(a, cache=None):
+    """Fast path on checked arguments ``a`` (``ConvArgs``): pad, im2col, one matrix product."""
+    extra = () if a.bias is None else (a.bias.dtype,)
+    dtype = compute_dtype(a.x.dtype, a.weight.dtype, *extra)
+    xp = pad2d(a.x.astype(dtype, copy=False), a.pads, a.padding_mode)
+    weight = a.weight.astype(dtype, copy=False)
     c_out, c_per_group, kh, kw = weight.shape
-    cols = im2col(xp, (kh, kw), stride, dilation, groups)      # (N, G, C/G*kH*kW, Ho*Wo)
-    w = weight.astype(dtype, copy=False).reshape(groups, c_out // groups, c_per_group * kh * kw)
-    # out[n, g] = w[g] @ cols[n, g]: entry (o, (i, j)) is sum over (c, u, v) of
-    # weight[o, c, u, v] * x_padded[n, c, i*s + u*d, j*s + v*d], the loop's sum exactly.
-    # We compute its transpose cols^T @ w^T (same numbers): the transposes are views that
-    # BLAS reads directly, and it multiplies a tall matrix by a narrow one faster.
-    out = np.matmul(cols.transpose(0, 1, 3, 2), w.transpose(0, 2, 1))   # (N, G, Ho*Wo, C_out/G)
-    ho = (xp.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    wo = (xp.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    out = out.transpose(0, 1, 3, 2).reshape(n, c_out, ho, wo)
-    if bias is not None:
-        out += bias.astype(dtype, copy=False)[:, None, None]
+    output_size = _output_shape(xp.shape[2:], (kh, kw), a.stride, a.dilation)
+    if _is_depthwise(weight, a.groups):
+        out = _depthwise_forward(xp, weight, a.stride, a.dilation, output_size)
+    else:
+        # out[g] = W[g] @ cols[g]: entry (o, (i, j, n)) is the sum over (c, u, v) of
+        # weight[o, c, u, v] * x_padded[n, c, i*s + u*d, j*s + v*d], the loop's sum exactly.
+        images_last = _images_last_pays(output_size)
+        xc = _channels_first(xp, images_last)
+        w = weight.reshape(a.groups, c_out // a.groups, c_per_group * kh * kw)
+        out_c = _empty_channels_first((xp.shape[0], c_out) + output_size, dtype, images_last)
+        for rows, cols in _blocks_of_columns(xc, (kh, kw), a.stride, a.dilation, a.groups,
+                                             output_size, images_last):
+            block = out_c[_at(images_last, rows)]
+            block[...] = np.matmul(w, cols).reshape(block.shape)
+            if cache is not None and rows.stop - rows.start == output_size[0]:
+                cache.update(key=_cache_key(a), columns=cols, xc=xc)
+        out = _images_first(out_c, images_last)
+    if a.bias is not None:
+        out += a.bias.astype(dtype, copy=False)[:, None, None]
     return out
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
-           padding_mode="zeros"):
+           padding_mode="zeros", cache=None):
     """2D convolution layer (cross-correlation), like ``torch.nn.functional.conv2d``.
 
     Parameters
@@ -371,11 +574,18 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
         (``groups=C_in`` is a depthwise convolution).
     padding_mode : {"zeros", "reflect", "replicate", "circular"}
         What the padding cells hold, as in ``torch.nn.Conv2d``.
+    cache : dict, optional
+        An empty dict to keep the im2col columns in, for ``conv2d_backward(...,
+        cache=cache)`` to reuse instead of unfolding ``x`` again (the layer's "cache" of
+        CS231n's forward/backward pairs).  Costs the columns' memory (kH*kW times the
+        input) until the dict is dropped; large inputs, whose columns are built in
+        blocks, and depthwise layers keep nothing.
 
     Returns
     -------
     feature_map : ndarray, shape (N, C_out, H_out, W_out)
-        float32 for float32 inputs, float64 for float64 (or integer) inputs.
+        float32 for float32 inputs, float64 for float64 (or integer) inputs, float16
+        for float16 inputs (computed in float32).  An empty batch gives an empty result.
 
     Examples
     --------
@@ -385,10 +595,18 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
     array([[19., 25.],
            [37., 43.]])
     """
-    x, weight, bias, stride, pads, dilation, groups, unbatched = _check_conv(
-        x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim=2)
-    out = _conv2d_forward(x, weight, bias, stride, pads, dilation, groups, padding_mode)
-    return out[0] if unbatched else out
+    a = _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim=2)
+    if cache is not None:
+        if not isinstance(cache, dict):
+            raise TypeError(f"cache must be a dict (or None), got {type(cache).__name__}")
+        cache.clear()
+    out = _conv2d_forward(a, cache).astype(_result_dtype(a), copy=False)
+    return out[0] if a.unbatched else out
+
+
+def _result_dtype(a, *more):
+    extra = () if a.bias is None else (a.bias.dtype,)
+    return result_dtype(a.x.dtype, a.weight.dtype, *extra, *more)
 
 
 def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
@@ -398,17 +616,15 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
     Same arguments, result and checks as ``conv2d``; slow, but every line is the
     lecture's formula.  Read this one first.
     """
-    x, weight, bias, stride, pads, dilation, groups, unbatched = _check_conv(
-        x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim=2)
-    dtype = _float_dtype(x.dtype, weight.dtype, *(() if bias is None else (bias.dtype,)))
-    xp = pad2d(x.astype(dtype), pads, padding_mode)
-    weight = weight.astype(dtype)
-    n, _, hp, wp = xp.shape
+    a = _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim=2)
+    dtype = compute_dtype(*(v.dtype for v in (a.x, a.weight, a.bias) if v is not None))
+    xp = pad2d(a.x.astype(dtype), a.pads, a.padding_mode)
+    weight = a.weight.astype(dtype)
+    n = xp.shape[0]
     c_out, c_per_group, kh, kw = weight.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    ho = (hp - dh * (kh - 1) - 1) // sh + 1
-    wo = (wp - dw * (kw - 1) - 1) // sw + 1
-    out_per_group = c_out // groups
+    (sh, sw), (dh, dw) = a.stride, a.dilation
+    ho, wo = _output_shape(xp.shape[2:], (kh, kw), a.stride, a.dilation)
+    out_per_group = c_out // a.groups
     out = np.zeros((n, c_out, ho, wo), dtype=dtype)
     for b in range(n):
         for o in range(c_out):
@@ -419,9 +635,10 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
                                i * sh:i * sh + dh * (kh - 1) + 1:dh,
                                j * sw:j * sw + dw * (kw - 1) + 1:dw]
                     out[b, o, i, j] = np.sum(patch * weight[o])
-            if bias is not None:
-                out[b, o] += dtype.type(bias[o])
-    return out[0] if unbatched else out
+            if a.bias is not None:
+                out[b, o] += dtype.type(a.bias[o])
+    out = out.astype(_result_dtype(a), copy=False)
+    return out[0] if a.unbatched else out
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
@@ -446,13 +663,14 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
     -------
     feature_map : ndarray, shape (N, C_out, L_out)
     """
-    x, weight, bias, stride, pads, dilation, groups, unbatched = _check_conv(
-        x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim=1,
-        extra_strings=("causal",))
+    a = _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim=1,
+                    extra_strings=("causal",))
     # A 1D signal is a 2D image of height 1: no padding, stride or dilation along H.
-    out = _conv2d_forward(x[:, :, None, :], weight[:, :, None, :], bias, (1,) + stride,
-                          ((0, 0),) + pads, (1,) + dilation, groups, padding_mode)[:, :, 0]
-    return out[0] if unbatched else out
+    image = a._replace(x=a.x[:, :, None, :], weight=a.weight[:, :, None, :],
+                       stride=(1,) + a.stride, pads=((0, 0),) + a.pads,
+                       dilation=(1,) + a.dilation)
+    out = _conv2d_forward(image)[:, :, 0].astype(_result_dtype(a), copy=False)
+    return out[0] if a.unbatched else out
 
 
 # --------------------------------------------------------------------------------------
@@ -494,12 +712,11 @@ def col2im(cols, input_shape, kernel_size, stride=1, dilation=1):
     -------
     ndarray, shape (N, C, H, W)
     """
-    (kh, kw), (sh, sw), (dh, dw) = (_as_ints(kernel_size, "kernel_size", 2, 1),
-                                    _as_ints(stride, "stride", 2, 1),
-                                    _as_ints(dilation, "dilation", 2, 1))
-    n, c, h, w = input_shape
-    ho = (h - dh * (kh - 1) - 1) // sh + 1
-    wo = (w - dw * (kw - 1) - 1) // sw + 1
+    kernel_size, stride, dilation = (as_ints(kernel_size, "kernel_size", 2, 1),
+                                     as_ints(stride, "stride", 2, 1),
+                                     as_ints(dilation, "dilation", 2, 1))
+    (kh, kw), (n, c, h, w) = kernel_size, input_shape
+    ho, wo = _output_shape((h, w), kernel_size, stride, dilation)
     if (cols.ndim != 4 or cols.shape[0] != n or cols.shape[1] * cols.shape[2] != c * kh * kw
             or cols.shape[3] != ho * wo):
         raise ValueError(f"cols of shape {cols.shape} do not come from an input of shape "
@@ -511,10 +728,8 @@ def col2im(cols, input_shape, kernel_size, stride=1, dilation=1):
     # One strided slice per kernel tap (u, v): the cells x[i*s + u*d, j*s + v*d] over all
     # (i, j) never collide with each other, so a plain += is safe, and overlaps between
     # windows are summed across the kH*kW taps.  The loop is over the kernel, not pixels.
-    for u in range(kh):
-        for v in range(kw):
-            image[:, :, u * dh:u * dh + sh * (ho - 1) + 1:sh,
-                  v * dw:v * dw + sw * (wo - 1) + 1:sw] += cols[:, :, u, v]
+    for u, v, r, s in tap_slices(kernel_size, stride, dilation, (ho, wo)):
+        image[:, :, r, s] += cols[:, :, u, v]
     return image
 
 
@@ -539,16 +754,22 @@ def _unpad2d(xp, pads, mode, size):
     return p_h.T @ xp @ p_w
 
 
-def _check_dout(dout, expected, what):
-    dout = _as_real_array(dout, "dout")
-    if dout.shape != tuple(expected):
-        raise ValueError(f"dout must have the shape of the {what} output (N, C, H_out, W_out) = "
-                         f"{tuple(expected)}, got {dout.shape}")
-    return dout
+def _check_backward(dout, x, weight, stride, padding, dilation, groups, padding_mode):
+    """Checked ``ConvArgs``, the compute and result dtypes, and ``dout`` batched."""
+    a = _check_conv(x, weight, None, stride, padding, dilation, groups, padding_mode, ndim=2)
+    dout = real_array(dout, "dout")
+    dtype = compute_dtype(a.x.dtype, a.weight.dtype, dout.dtype)
+    padded = tuple(s + p + q for s, (p, q) in zip(a.x.shape[2:], a.pads))
+    out = (a.weight.shape[0],) + _output_shape(padded, a.weight.shape[2:], a.stride, a.dilation)
+    expected = out if a.unbatched else a.x.shape[:1] + out
+    check_shape(dout, "dout", expected, "the conv2d output (N, C, H_out, W_out)")
+    dtypes = dtype, result_dtype(a.x.dtype, a.weight.dtype, dout.dtype)
+    dout = dout.astype(dtype, copy=False)
+    return a, dtypes, (dout[None] if a.unbatched else dout)
 
 
 def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
-                    padding_mode="zeros", input_grad=True):
+                    padding_mode="zeros", input_grad=True, cache=None):
     """Gradients of ``conv2d`` with respect to its input, kernels and bias.
 
     Parameters
@@ -563,6 +784,10 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
     input_grad : bool
         Compute ``dx``.  A network's first layer does not need it (nobody trains the
         image), and PyTorch skips it there too; ``False`` returns ``None`` instead.
+    cache : dict, optional
+        The ``cache`` that ``conv2d(x, weight, ..., cache=cache)`` filled: its columns
+        are reused.  It must come from the same ``x`` and arguments (``ValueError``
+        otherwise), and ``x`` must not have changed in between.
 
     Returns
     -------
@@ -582,48 +807,71 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
     array([[ 8., 12.],
            [20., 24.]])
     """
-    x, weight, _, stride, pads, dilation, groups, unbatched = _check_conv(
-        x, weight, None, stride, padding, dilation, groups, padding_mode, ndim=2)
-    dtype = _float_dtype(x.dtype, weight.dtype, _as_real_array(dout, "dout").dtype)
-    xp = pad2d(x.astype(dtype, copy=False), pads, padding_mode)
-    n = x.shape[0]
+    a, (dtype, out), dout = _check_backward(dout, x, weight, stride, padding, dilation, groups,
+                                            padding_mode)
+    weight = a.weight.astype(dtype, copy=False)
+    dbias = dout.sum(axis=(0, 2, 3))                          # dL/dbias = sum of dout
+    if _is_depthwise(weight, a.groups):
+        xp = pad2d(a.x.astype(dtype, copy=False), a.pads, a.padding_mode)
+        dxp, dweight = _depthwise_backward(dout, xp, weight, a.stride, a.dilation, input_grad)
+    else:
+        dweight, dxp = _im2col_backward(dout, a, weight, dtype, input_grad, cache)
+    dx = None if dxp is None else np.ascontiguousarray(
+        _unpad2d(dxp, a.pads, a.padding_mode, a.x.shape[2:]))
+    dweight, dbias = dweight.astype(out, copy=False), dbias.astype(out, copy=False)
+    if dx is not None:
+        dx = (dx[0] if a.unbatched else dx).astype(out, copy=False)
+    return dx, dweight, dbias
+
+
+def _im2col_backward(dout, a, weight, dtype, input_grad, cache):
+    """dL/dW = dout @ cols^T and dL/dcols = W^T @ dout, folded back: (dweight, dxp or None).
+
+    Both products run on the forward's layout (see ``_channels_first``), block by block
+    of output rows; with a ``cache`` from the forward the columns are not built again
+    (for LeNet's layers that is about half the backward's time).
+    """
     c_out, c_per_group, kh, kw = weight.shape
-    ho = (xp.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    wo = (xp.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    expected = (c_out, ho, wo) if unbatched else (n, c_out, ho, wo)
-    dout = _check_dout(dout, expected, "conv2d").astype(dtype, copy=False).reshape(
-        n, groups, c_out // groups, ho, wo)
-    k = c_per_group * kh * kw
-    # dW[g] = dout[g] @ cols[g]^T summed over images: lay out the im2col columns as
-    # (G, C/G*kH*kW, N*Ho*Wo), straight from the window view, so that one matrix
-    # product per group sums over all images and positions at once.
-    windows = sliding_windows(xp, (kh, kw), stride, dilation)   # (N, C, Ho, Wo, kH, kW)
-    cols = windows.reshape(n, groups, c_per_group, ho, wo, kh, kw).transpose(
-        1, 2, 5, 6, 0, 3, 4).reshape(groups, k, n * ho * wo)
-    dout_rows = dout.transpose(1, 2, 0, 3, 4).reshape(groups, c_out // groups, n * ho * wo)
-    dweight = np.matmul(dout_rows, cols.transpose(0, 2, 1)).reshape(weight.shape)
-    dbias = dout_rows.sum(axis=2).reshape(c_out)
-    if not input_grad:
-        return None, dweight, dbias
-    # dx: dcols = W^T @ dout, then col2im.  This is the same computation as
-    # col2im(W^T @ dout) in im2col's layout, but with the images as the last axis: each
-    # of the kH*kW additions below then runs over long contiguous blocks instead of
-    # rows of W_out numbers, which makes it several times faster.
-    dout_last = dout.transpose(1, 2, 3, 4, 0).reshape(groups, c_out // groups, ho * wo * n)
-    w_taps = weight.astype(dtype, copy=False).reshape(
-        groups, c_out // groups, c_per_group, kh, kw).transpose(0, 3, 4, 2, 1)
-    dcols = np.matmul(w_taps.reshape(groups, kh * kw * c_per_group, c_out // groups),
-                      dout_last).reshape(groups, kh, kw, c_per_group, ho, wo, n)
-    (sh, sw), (dh, dw) = stride, dilation
-    hp, wp = xp.shape[2:]
-    dxp = np.zeros((groups, c_per_group, hp, wp, n), dtype=dtype)
-    for u in range(kh):
-        for v in range(kw):
-            dxp[:, :, u * dh:u * dh + sh * (ho - 1) + 1:sh,
-                v * dw:v * dw + sw * (wo - 1) + 1:sw] += dcols[:, u, v]
-    dxp = dxp.reshape(groups * c_per_group, hp, wp, n).transpose(3, 0, 1, 2)
-    dx = np.ascontiguousarray(_unpad2d(dxp, pads, padding_mode, x.shape[2:]))
-    return (dx[0] if unbatched else dx), dweight, dbias
+    g, output_size = a.groups, dout.shape[2:]
+    images_last = _images_last_pays(output_size)
+    cached = _cached(cache, a)
+    if cached is not None:
+        xc, columns = cached["xc"], cached["columns"]
+    else:
+        xp = pad2d(a.x.astype(dtype, copy=False), a.pads, a.padding_mode)
+        xc, columns = _channels_first(xp, images_last), None
+    dout_c = _channels_first(dout, images_last)
+    w = weight.reshape(g, c_out // g, c_per_group * kh * kw)
+    dweight = np.zeros_like(w)
+    padded_shape = (dout.shape[0], xc.shape[0]) + (
+        xc.shape[1:3] if images_last else xc.shape[2:])
+    dxc = _empty_channels_first(padded_shape, dtype, images_last) if input_grad else None
+    if input_grad:
+        dxc[...] = 0
+    for rows, cols in _blocks_of_columns(xc, (kh, kw), a.stride, a.dilation, g, output_size,
+                                         images_last, columns):
+        dout_rows = dout_c[_at(images_last, rows)].reshape(g, c_out // g, -1)
+        dweight += np.matmul(dout_rows, cols.transpose(0, 2, 1))
+        if input_grad:
+            _fold_columns(dxc, np.matmul(w.transpose(0, 2, 1), dout_rows), (kh, kw),
+                          a.stride, a.dilation, output_size, rows, images_last)
+    dxp = None if dxc is None else _images_first(dxc, images_last)
+    return dweight.reshape(weight.shape), dxp
+
+
+def _cached(cache, a):
+    """The forward's columns from ``cache``, if it holds them for these arguments."""
+    if cache is None:
+        return None
+    if not isinstance(cache, dict):
+        raise TypeError(f"cache must be a dict (or None), got {type(cache).__name__}")
+    if "key" not in cache:
+        return None                # the forward kept nothing (large input or depthwise)
+    if cache["key"] != _cache_key(a):
+        raise ValueError("cache was filled by conv2d with another x or other arguments than "
+                         "this conv2d_backward call; pass the same x, weight, stride, padding, "
+                         "dilation, groups and padding_mode to both")
+    return cache
 
 
 def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
@@ -635,22 +883,18 @@ def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, grou
     ``out[b, o, i, j] += sum(patch * weight[o])``, the backward does
     ``dweight[o] += dout[b, o, i, j] * patch`` and ``dpatch += dout[b, o, i, j] * weight[o]``.
     """
-    x, weight, _, stride, pads, dilation, groups, unbatched = _check_conv(
-        x, weight, None, stride, padding, dilation, groups, padding_mode, ndim=2)
-    dtype = _float_dtype(x.dtype, weight.dtype, _as_real_array(dout, "dout").dtype)
-    xp = pad2d(x.astype(dtype), pads, padding_mode)
-    weight = weight.astype(dtype)
-    n, _, hp, wp = xp.shape
+    a, (dtype, out), dout = _check_backward(dout, x, weight, stride, padding, dilation, groups,
+                                            padding_mode)
+    xp = pad2d(a.x.astype(dtype), a.pads, a.padding_mode)
+    weight = a.weight.astype(dtype)
+    n = xp.shape[0]
     c_out, c_per_group, kh, kw = weight.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    ho = (hp - dh * (kh - 1) - 1) // sh + 1
-    wo = (wp - dw * (kw - 1) - 1) // sw + 1
-    expected = (c_out, ho, wo) if unbatched else (n, c_out, ho, wo)
-    dout = _check_dout(dout, expected, "conv2d").astype(dtype).reshape(n, c_out, ho, wo)
+    (sh, sw), (dh, dw) = a.stride, a.dilation
+    ho, wo = dout.shape[2:]
     dxp = np.zeros_like(xp)
     dweight = np.zeros_like(weight)
     dbias = np.zeros(c_out, dtype=dtype)
-    out_per_group = c_out // groups
+    out_per_group = c_out // a.groups
     for b in range(n):
         for o in range(c_out):
             first = (o // out_per_group) * c_per_group
@@ -662,8 +906,9 @@ def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, grou
                     dweight[o] += g * xp[b, first:first + c_per_group, rows, cols]
                     dxp[b, first:first + c_per_group, rows, cols] += g * weight[o]
                     dbias[o] += g
-    dx = _unpad2d(dxp, pads, padding_mode, x.shape[2:])
-    return (dx[0] if unbatched else dx), dweight, dbias
+    dx = _unpad2d(dxp, a.pads, a.padding_mode, a.x.shape[2:])
+    return ((dx[0] if a.unbatched else dx).astype(out, copy=False),
+            dweight.astype(out, copy=False), dbias.astype(out, copy=False))
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -696,18 +941,12 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     ndarray, shape (N, C_out, H_out, W_out) with, per axis,
         ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``
     """
-    x = _as_real_array(x, "x")
-    weight = _as_real_array(weight, "weight")
-    if x.ndim not in (3, 4):
-        raise ValueError(f"x must have shape (N, C_in, H, W) (or unbatched (C_in, H, W)), "
-                         f"got {x.ndim} dimensions {x.shape}")
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = x[None]
-    if weight.ndim != 4:
-        raise ValueError(f"weight must have shape (C_in, C_out // groups, kH, kW), got "
-                         f"{weight.ndim} dimensions {weight.shape}")
-    (groups,) = _as_ints(groups, "groups", 1, 1)
+    x, unbatched = batched(real_array(x, "x"), "x", "(N, C_in, H, W)")
+    weight = real_array(weight, "weight")
+    if weight.ndim != 4 or 0 in weight.shape:
+        raise ValueError(f"weight must have shape (C_in, C_out // groups, kH, kW), every axis at "
+                         f"least 1, got {weight.ndim} dimensions {weight.shape}")
+    (groups,) = as_ints(groups, "groups", 1, 1)
     n, c_in, h, w = x.shape
     if weight.shape[0] != c_in:
         raise ValueError(f"channel mismatch: x has {c_in} channels but weight of shape "
@@ -718,10 +957,10 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if isinstance(padding, str):
         raise TypeError(f"padding must be an int or a tuple of 2 ints for conv_transpose2d "
                         f"(as in torch), got {padding!r}")
-    stride = _as_ints(stride, "stride", 2, 1)
-    padding = _as_ints(padding, "padding", 2, 0)
-    output_padding = _as_ints(output_padding, "output_padding", 2, 0)
-    dilation = _as_ints(dilation, "dilation", 2, 1)
+    stride = as_ints(stride, "stride", 2, 1)
+    padding = as_ints(padding, "padding", 2, 0)
+    output_padding = as_ints(output_padding, "output_padding", 2, 0)
+    dilation = as_ints(dilation, "dilation", 2, 1)
     for op, s, d in zip(output_padding, stride, dilation):
         if op >= max(s, d):
             raise ValueError(f"output_padding must be smaller than the stride or the dilation, "
@@ -730,7 +969,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     c_per_group, kh, kw = weight.shape[1:]
     c_out = c_per_group * groups
     if bias is not None:
-        bias = _as_real_array(bias, "bias")
+        bias = real_array(bias, "bias")
         if bias.shape != (c_out,):
             raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got {bias.shape}")
     full = [(size - 1) * s + d * (k - 1) + 1
@@ -739,7 +978,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if min(out) < 1:
         raise ValueError(f"padding={padding} crops the whole output: the uncropped output is "
                          f"{full[0] + output_padding[0]}x{full[1] + output_padding[1]}")
-    dtype = _float_dtype(x.dtype, weight.dtype, *(() if bias is None else (bias.dtype,)))
+    dtypes = (x.dtype, weight.dtype) + (() if bias is None else (bias.dtype,))
+    dtype = compute_dtype(*dtypes)
     # The input gradient of conv2d: columns W^T @ x, folded back onto the output grid.
     wg = weight.astype(dtype, copy=False).reshape(groups, c_in // groups, c_per_group * kh * kw)
     xg = x.astype(dtype, copy=False).reshape(n, groups, c_in // groups, h * w)
@@ -749,4 +989,5 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     result = image[:, :, padding[0]:padding[0] + out[0], padding[1]:padding[1] + out[1]]
     if bias is not None:
         result = result + bias.astype(dtype, copy=False)[:, None, None]
+    result = result.astype(result_dtype(*dtypes), copy=False)
     return result[0] if unbatched else result

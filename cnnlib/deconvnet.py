@@ -25,7 +25,8 @@ A network is a list of layers in forward order, each a tuple:
 """
 import numpy as np
 
-from .conv import _as_real_array, conv2d, conv_transpose2d
+from ._validate import real_array
+from .conv import conv2d, conv_transpose2d
 from .pool import max_pool2d
 
 __all__ = ["max_unpool2d", "deconvnet_forward", "deconvnet_project"]
@@ -50,7 +51,7 @@ def max_unpool2d(x, indices, output_size):
     -------
     ndarray, shape (N, C, H, W)
     """
-    x = _as_real_array(x, "x")
+    x = real_array(x, "x")
     indices = np.asarray(indices)
     if x.ndim != 4:
         raise ValueError(f"x must have shape (N, C, H_out, W_out), got {x.shape}")
@@ -94,7 +95,7 @@ def deconvnet_forward(x, layers):
         :func:`deconvnet_project` needs them.
     """
     _check_layers(layers)
-    x = _as_real_array(x, "x")
+    x = real_array(x, "x")
     switches = []
     for layer in layers:
         kind = layer[0]
@@ -133,7 +134,7 @@ def deconvnet_project(feature_map, layers, switches):
     if len(switches) != len(layers):
         raise ValueError(f"switches must hold one entry per layer ({len(layers)}), "
                          f"got {len(switches)}: pass what deconvnet_forward returned")
-    r = _as_real_array(feature_map, "feature_map")
+    r = real_array(feature_map, "feature_map")
     for layer, switch in zip(reversed(layers), reversed(switches)):
         kind = layer[0]
         if kind == "conv":

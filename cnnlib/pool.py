@@ -3,10 +3,13 @@
 A pooling layer slides a window over every channel separately and summarises it by
 one number: its maximum, its mean, or its Lp norm.  Arguments and the output size
 follow ``torch.nn.functional`` (``max_pool2d``, ``avg_pool2d``, ``lp_pool2d``), so
-PyTorch serves as the oracle in the tests.  The window sums use the same sliding
-windows as ``cnnlib.conv``; ``max_pool2d_naive`` spells max pooling out with loops.
+PyTorch serves as the oracle in the tests.  The fast versions loop over the kernel's
+taps, not over positions: each tap reads one strided slice of the input
+(``cnnlib.conv.tap_slices``), so a window's maximum or sum is built from kH*kW
+whole-array operations.  ``max_pool2d_naive`` and ``max_pool2d_backward_naive`` spell
+max pooling out with loops.  The output size is ``conv_output_size``'s formula:
 
-Output size per axis, with ``eff = dilation * (kernel_size - 1) + 1``:
+per axis, with ``eff = dilation * (kernel_size - 1) + 1``,
 
     floor((H + 2 * padding - eff) / stride) + 1            (ceil_mode=False)
     ceil((H + 2 * padding - eff) / stride) + 1             (ceil_mode=True)
@@ -14,9 +17,17 @@ Output size per axis, with ``eff = dilation * (kernel_size - 1) + 1``:
 and with ``ceil_mode=True`` a last window that would start in the right padding (it
 would hold no input cell) is dropped, as PyTorch does.
 """
+from typing import NamedTuple
+
 import numpy as np
 
-from .conv import _as_ints, _as_real_array, _float_dtype, col2im, pad2d, sliding_windows
+from ._validate import as_ints, batched, check_shape, compute_dtype, real_array, result_dtype
+from ._validate import size_text
+from .conv import conv_output_size, pad2d, tap_slices
+
+__all__ = ["pool_output_size", "max_pool2d", "max_pool2d_naive", "avg_pool2d", "lp_pool2d",
+           "global_avg_pool2d", "max_pool2d_backward", "max_pool2d_backward_naive",
+           "avg_pool2d_backward", "lp_pool2d_backward"]
 
 
 def pool_output_size(n, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
@@ -47,38 +58,43 @@ def pool_output_size(n, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
     >>> pool_output_size(5, 2, ceil_mode=True)
     3
     """
-    (n,) = _as_ints(n, "n", 1, 1)
-    (k,) = _as_ints(kernel_size, "kernel_size", 1, 1)
-    (s,) = _as_ints(k if stride is None else stride, "stride", 1, 1)
-    (p,) = _as_ints(padding, "padding", 1, 0)
-    (d,) = _as_ints(dilation, "dilation", 1, 1)
+    (n,) = as_ints(n, "n", 1, 1)
+    (k,) = as_ints(kernel_size, "kernel_size", 1, 1)
+    (s,) = as_ints(k if stride is None else stride, "stride", 1, 1)
+    (p,) = as_ints(padding, "padding", 1, 0)
+    (d,) = as_ints(dilation, "dilation", 1, 1)
     return _pool_length(n, k, s, p, d, ceil_mode)
 
 
 def _pool_length(n, k, s, p, d, ceil_mode):
-    span = n + 2 * p - d * (k - 1) - 1
-    if span < 0:
+    if n + 2 * p < d * (k - 1) + 1:
         raise ValueError(f"pooling window ({k}, dilation {d}) is larger than the padded input "
                          f"({n + 2 * p})")
-    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    out = conv_output_size(n, k, s, p, d, ceil_mode=ceil_mode)
     if ceil_mode and (out - 1) * s >= n + p:
         out -= 1            # that window would start inside the right padding: drop it
     return out
 
 
+class PoolArgs(NamedTuple):
+    """The checked arguments of a pooling layer, batched and normalised to pairs."""
+
+    x: np.ndarray            # (N, C, H, W)
+    kernel_size: tuple
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    out: tuple               # (H_out, W_out)
+    unbatched: bool
+
+
 def _check_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
-    """Validate pooling arguments; return x as (N, C, H, W) and normalised pairs."""
-    x = _as_real_array(x, "x")
-    if x.ndim not in (3, 4):
-        raise ValueError(f"x must have shape (N, C, H, W) (or unbatched (C, H, W)), "
-                         f"got {x.ndim} dimensions {x.shape}")
-    unbatched = x.ndim == 3
-    if unbatched:
-        x = x[None]
-    kernel_size = _as_ints(kernel_size, "kernel_size", 2, 1)
-    stride = kernel_size if stride is None else _as_ints(stride, "stride", 2, 1)
-    padding = _as_ints(padding, "padding", 2, 0)
-    dilation = _as_ints(dilation, "dilation", 2, 1)
+    """Validate pooling arguments; return them as ``PoolArgs``."""
+    x, unbatched = batched(real_array(x, "x"), "x", "(N, C, H, W)")
+    kernel_size = as_ints(kernel_size, "kernel_size", 2, 1)
+    stride = kernel_size if stride is None else as_ints(stride, "stride", 2, 1)
+    padding = as_ints(padding, "padding", 2, 0)
+    dilation = as_ints(dilation, "dilation", 2, 1)
     if any(p > k // 2 for p, k in zip(padding, kernel_size)):
         raise ValueError(f"padding must be at most half the kernel size (kernel_size // 2), "
                          f"got padding={padding} for kernel_size={kernel_size}")
@@ -87,23 +103,68 @@ def _check_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
     effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
     if any(e > n for e, n in zip(effective, padded)):
         d = dilation[0] if dilation[0] == dilation[1] else dilation
-        raise ValueError(f"kernel ({kernel_size[0]}x{kernel_size[1]}, dilation {d}) is larger "
-                         f"than the padded input ({padded[0]}x{padded[1]})")
+        raise ValueError(f"kernel ({size_text(kernel_size)}, dilation {d}) is larger "
+                         f"than the padded input ({size_text(padded)})")
     out = tuple(_pool_length(n, k, s, p, d, ceil_mode)
                 for n, k, s, p, d in zip(sizes, kernel_size, stride, padding, dilation))
-    return x, kernel_size, stride, padding, dilation, out, unbatched
+    return PoolArgs(x, kernel_size, stride, padding, dilation, out, unbatched)
 
 
-def _padded_windows(x, kernel_size, stride, padding, dilation, out, value):
-    """Pad with ``value`` (and more at the end if ceil_mode needs it); return windows."""
+def _pool_pads(a):
+    """Padding ``((top, bottom), (left, right))`` of the windows, including ceil_mode's extra."""
     pads = []
-    for n, k, s, p, d, o in zip(x.shape[2:], kernel_size, stride, padding, dilation, out):
+    for n, k, s, p, d, o in zip(a.x.shape[2:], a.kernel_size, a.stride, a.padding, a.dilation,
+                                a.out):
         # ceil_mode may let the last window run past the right padding: pad a bit more.
         extra = max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p))
         pads.append((p, p + extra))
-    xp = pad2d(x, tuple(pads), "constant", value)
-    windows = sliding_windows(xp, kernel_size, stride, dilation)
-    return windows[:, :, :out[0], :out[1]]
+    return tuple(pads)
+
+
+def _running_max(xp, a, with_taps, has_nan):
+    """Maximum over each window, one kernel tap at a time, and which tap won.
+
+    Saves: an argmax over a window view makes NumPy gather every window into a copy of
+    kH*kW values per output; instead each tap's strided slice (``tap_slices``) is read
+    as a whole array.  The winners are kept as tap numbers ``u * kW + v``, one byte per
+    output for small kernels instead of an int64 index.  It equals the loop of
+    ``max_pool2d_naive``: the maximum is the same whatever the order, and the winning
+    tap is the first one (row-major) holding it, or the last NaN (see below).
+
+    Returns
+    -------
+    best : ndarray, shape (N, C, H_out, W_out)
+    taps : ndarray of small ints, same shape, or None without ``with_taps``
+    """
+    taps = [xp[:, :, r, s] for _, _, r, s in
+            tap_slices(a.kernel_size, a.stride, a.dilation, a.out)]
+    if with_taps and has_nan:
+        return _running_max_with_nan(taps)
+    best = taps[0].copy()
+    for tap in taps[1:]:
+        np.maximum(best, tap, out=best)      # NaN propagates: a NaN window gives NaN
+    if not with_taps:
+        return best, None
+    # Mark the taps holding the maximum from the last to the first, so the first wins.
+    winner = np.zeros(best.shape, np.min_scalar_type(len(taps) - 1))
+    for t in range(len(taps) - 1, -1, -1):
+        winner = np.where(taps[t] == best, winner.dtype.type(t), winner)
+    return best, winner
+
+
+def _running_max_with_nan(taps):
+    """``_running_max`` for inputs with NaNs: a later tap wins if larger or NaN, as torch.
+
+    Row-major order, replacing the maximum only when strictly larger keeps the first
+    maximum on ties; a NaN always replaces it, so the last NaN of a window wins.
+    """
+    best = taps[0].copy()
+    winner = np.zeros(best.shape, np.min_scalar_type(len(taps) - 1))
+    for t, tap in enumerate(taps[1:], start=1):
+        better = (tap > best) | np.isnan(tap)
+        np.copyto(best, tap, where=better)
+        np.copyto(winner, t, where=better)
+    return best, winner
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -132,42 +193,43 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
         its ``H x W`` input plane (as PyTorch; the first maximum on ties, the last NaN
         if the window holds NaNs).  ``max_pool2d_backward`` routes gradients with them.
     """
-    x, kernel_size, stride, padding, dilation, out, unbatched = _check_pool(
-        x, kernel_size, stride, padding, dilation, ceil_mode)
-    dtype = _float_dtype(x.dtype)
-    windows = _padded_windows(x.astype(dtype, copy=False), kernel_size, stride, padding,
-                              dilation, out, -np.inf)
-    flat = windows.reshape(windows.shape[:4] + (-1,))           # (N, C, Ho, Wo, kH*kW)
-    arg = np.argmax(flat, axis=-1)         # first maximum in row-major order, as torch
-    if np.isnan(x).any():
-        # torch keeps the last NaN of a window; argmax found the first.
-        is_nan = np.isnan(flat)
-        last_nan = flat.shape[-1] - 1 - np.argmax(is_nan[..., ::-1], axis=-1)
-        arg = np.where(is_nan.any(axis=-1), last_nan, arg)
-    pooled = np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+    a = _check_pool(x, kernel_size, stride, padding, dilation, ceil_mode)
+    pads = _pool_pads(a)
+    xp = pad2d(a.x.astype(compute_dtype(a.x.dtype), copy=False), pads, "constant", -np.inf)
+    # One sum finds NaNs without a boolean copy (an inf - inf also says "maybe": harmless).
+    has_nan = return_indices and bool(np.isnan(a.x.sum()))
+    pooled, taps = _running_max(xp, a, return_indices, has_nan)
+    pooled = pooled.astype(result_dtype(a.x.dtype), copy=False)
     if not return_indices:
-        return pooled[0] if unbatched else pooled
-    indices = _window_argmax_to_flat_index(arg, x.shape[2:], kernel_size, stride, padding,
-                                           dilation)
-    return (pooled[0], indices[0]) if unbatched else (pooled, indices)
+        return pooled[0] if a.unbatched else pooled
+    indices = _taps_to_flat_index(taps, a, pads)
+    return (pooled[0], indices[0]) if a.unbatched else (pooled, indices)
 
 
-def _window_argmax_to_flat_index(arg, size, kernel_size, stride, padding, dilation):
-    """Turn a position inside each window into the flat index h * W + w in the input."""
-    (h, w), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = size, kernel_size, stride, padding, dilation
-    ho, wo = arg.shape[-2:]
+def _taps_to_flat_index(taps, a, pads):
+    """Turn the winning tap of each window into the flat index ``h * W + w`` in the input.
+
+    Saves integer arithmetic over every output: tap ``t = u * kW + v`` of window
+    ``(i, j)`` is the cell ``(i*sH - pH + u*dH, j*sW - pW + v*dW)``, a per-window start
+    plus a per-tap offset, so one lookup in a kH*kW table and one addition give all
+    indices.  Only a padded input needs the correction below.
+    """
+    (h, w), (kh, kw), (sh, sw), (dh, dw) = a.x.shape[2:], a.kernel_size, a.stride, a.dilation
+    (ph, pw), (ho, wo) = a.padding, a.out
     start_h = (np.arange(ho) * sh - ph)[:, None]
     start_w = (np.arange(wo) * sw - pw)[None, :]
-    row = start_h + (arg // kw) * dh
-    col = start_w + (arg % kw) * dw
+    offsets = (np.arange(kh)[:, None] * (dh * w) + np.arange(kw) * dw).ravel()
+    index = offsets[taps] + (start_h * w + start_w)
+    if pads == ((0, 0), (0, 0)):
+        return index
     # A window whose input cells are all -inf "finds" its maximum in the padding; torch
     # reports the window's first input cell instead.
+    row = start_h + (taps // kw) * dh
+    col = start_w + (taps % kw) * dw
     first_row = start_h + dh * (-(-np.maximum(-start_h, 0) // dh))
     first_col = start_w + dw * (-(-np.maximum(-start_w, 0) // dw))
     in_padding = (row < 0) | (row >= h) | (col < 0) | (col >= w)
-    row = np.where(in_padding, first_row, row)
-    col = np.where(in_padding, first_col, col)
-    return (row * w + col).astype(np.int64)
+    return np.where(in_padding, first_row * w + first_col, index)
 
 
 def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -175,7 +237,7 @@ def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
     """``max_pool2d`` written as plain loops; same arguments, checks and result."""
     x, kernel_size, stride, padding, dilation, out, unbatched = _check_pool(
         x, kernel_size, stride, padding, dilation, ceil_mode)
-    dtype = _float_dtype(x.dtype)
+    dtype = result_dtype(x.dtype)
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
     pooled = np.empty((n, c) + out, dtype=dtype)
@@ -227,16 +289,34 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
     -------
     feature_map : ndarray, shape (N, C, H_out, W_out)
     """
-    x, kernel_size, stride, padding, _, out, unbatched = _check_pool(
-        x, kernel_size, stride, padding, 1, ceil_mode)
-    dtype = _float_dtype(x.dtype)
-    windows = _padded_windows(x.astype(dtype, copy=False), kernel_size, stride, padding,
-                              (1, 1), out, 0.0)
-    sums = windows.sum(axis=(-2, -1))
+    a = _check_pool(x, kernel_size, stride, padding, 1, ceil_mode)
+    dtype = compute_dtype(a.x.dtype)
+    xp = pad2d(a.x.astype(dtype, copy=False), _pool_pads(a), "constant", 0.0)
+    pooled = _window_sums(xp, a) / _window_divisors(a, count_include_pad, dtype)
+    pooled = pooled.astype(result_dtype(a.x.dtype), copy=False)
+    return pooled[0] if a.unbatched else pooled
+
+
+def _window_sums(xp, a):
+    """Sum over each window as a sum of kH*kW strided slices, one per kernel tap.
+
+    Saves: summing a window view over its last two axes makes NumPy walk kH*kW tiny
+    inner loops per output; adding whole slices (``tap_slices``) runs each addition over
+    every output at once.  It is the same sum, only in the order of the taps.
+    """
+    slices = tap_slices(a.kernel_size, a.stride, a.dilation, a.out)
+    _, _, r, s = next(slices)
+    total = xp[:, :, r, s].copy()
+    for _, _, r, s in slices:
+        total += xp[:, :, r, s]
+    return total
+
+
+def _window_divisors(a, count_include_pad, dtype):
+    """(H_out, W_out) cells each window divides by (PyTorch's avg_pool2d rule)."""
     counts = [_window_counts(n, k, s, p, o, count_include_pad)
-              for n, k, s, p, o in zip(x.shape[2:], kernel_size, stride, padding, out)]
-    pooled = sums / np.multiply.outer(*counts).astype(dtype)
-    return pooled[0] if unbatched else pooled
+              for n, k, s, p, o in zip(a.x.shape[2:], a.kernel_size, a.stride, a.padding, a.out)]
+    return np.multiply.outer(*counts).astype(dtype)
 
 
 def _window_counts(n, k, s, p, out, count_include_pad):
@@ -282,16 +362,16 @@ def lp_pool2d(x, p, kernel_size, stride=None, ceil_mode=False, mean=False):
         raise TypeError(f"p must be a number, got {p!r}")
     if p == 0:
         raise ValueError("p must be non-zero (p=0 has no Lp norm)")
-    x = _as_real_array(x, "x")
+    x = real_array(x, "x")
     if np.isinf(p):
         # The limits of the power mean: p=+inf is the max of |x|, p=-inf its min.
         sign = 1 if p > 0 else -1
         return sign * max_pool2d(sign * np.abs(x), kernel_size, stride, ceil_mode=ceil_mode)
-    dtype = _float_dtype(x.dtype)
+    dtype = compute_dtype(x.dtype)
     powered = avg_pool2d(x.astype(dtype, copy=False) ** dtype.type(p), kernel_size, stride,
                          ceil_mode=ceil_mode)
     if not mean:
-        kh, kw = _as_ints(kernel_size, "kernel_size", 2, 1)
+        kh, kw = as_ints(kernel_size, "kernel_size", 2, 1)
         powered = powered * dtype.type(kh * kw)
     return powered ** dtype.type(1.0 / p)
 
@@ -307,10 +387,12 @@ def global_avg_pool2d(x):
     -------
     ndarray, shape (N, C, 1, 1)
     """
-    x = _as_real_array(x, "x")
+    x = real_array(x, "x")
     if x.ndim != 4:
         raise ValueError(f"x must have shape (N, C, H, W), got {x.ndim} dimensions {x.shape}")
-    return x.astype(_float_dtype(x.dtype), copy=False).mean(axis=(2, 3), keepdims=True)
+    x, _ = batched(x, "x", "(N, C, H, W)")
+    mean = x.astype(compute_dtype(x.dtype), copy=False).mean(axis=(2, 3), keepdims=True)
+    return mean.astype(result_dtype(x.dtype), copy=False)
 
 
 # --------------------------------------------------------------------------------------
@@ -322,14 +404,12 @@ def global_avg_pool2d(x):
 # average pooling shares it equally among the cells of the window.  Where windows overlap,
 # a cell collects the gradients of every window it belongs to.
 
-def _pool_dout(dout, x_shape, out, unbatched, what):
+def _pool_dout(dout, a, what):
     """Check ``dout`` against the forward's output shape; return it batched."""
-    dout = _as_real_array(dout, "dout")
-    expected = x_shape[1:2] + out if unbatched else x_shape[:2] + out
-    if dout.shape != expected:
-        raise ValueError(f"dout must have the shape of the {what} output (N, C, H_out, W_out) "
-                         f"= {expected}, got {dout.shape}")
-    return dout[None] if unbatched else dout
+    dout = real_array(dout, "dout")
+    expected = a.x.shape[1:2] + a.out if a.unbatched else a.x.shape[:2] + a.out
+    check_shape(dout, "dout", expected, f"the {what} output (N, C, H_out, W_out)")
+    return dout[None] if a.unbatched else dout
 
 
 def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, dilation=1,
@@ -363,35 +443,95 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, dilation=1
     >>> max_pool2d_backward(np.array([[[1.0, 2, 3, 4, 5, 6, 7]]]), x, (1, 3), 1, (0, 1))
     array([[[ 0.,  1.,  9.,  0.,  0., 18.,  0.]]])
     """
-    xb, kernel_size, stride, padding, dilation, out, unbatched = _check_pool(
-        x, kernel_size, stride, padding, dilation, ceil_mode)
-    dout = _pool_dout(dout, xb.shape, out, unbatched, "max_pool2d")
-    if indices is None:
-        _, indices = max_pool2d(xb, kernel_size, stride, padding, dilation, ceil_mode,
-                                return_indices=True)
+    a, dout, indices = _check_max_pool_backward(dout, x, kernel_size, stride, padding,
+                                                dilation, ceil_mode, indices)
+    dtype = compute_dtype(a.x.dtype, dout.dtype)
+    if _windows_are_disjoint(a):
+        dx = _route_disjoint(dout.astype(dtype, copy=False), indices, a)
     else:
-        indices = np.asarray(indices)
-        indices = indices[None] if unbatched else indices
-        if indices.shape != dout.shape:
-            raise ValueError(f"indices must have the shape of dout {dout.shape}, "
-                             f"got {indices.shape}")
-    n, c, h, w = xb.shape
-    dtype = _float_dtype(xb.dtype, dout.dtype)
+        dx = _route_by_bincount(dout, indices, a).astype(dtype, copy=False)
+    dx = dx.astype(result_dtype(a.x.dtype, dout.dtype), copy=False)
+    return dx[0] if a.unbatched else dx
+
+
+def _check_max_pool_backward(dout, x, kernel_size, stride, padding, dilation, ceil_mode,
+                             indices):
+    """Checked ``PoolArgs``, ``dout`` and ``indices`` (batched; found again if not given)."""
+    a = _check_pool(x, kernel_size, stride, padding, dilation, ceil_mode)
+    dout = _pool_dout(dout, a, "max_pool2d")
+    if indices is None:
+        _, indices = max_pool2d(a.x, a.kernel_size, a.stride, a.padding, a.dilation,
+                                ceil_mode, return_indices=True)
+        return a, dout, indices
+    indices = np.asarray(indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"indices must hold integers (from max_pool2d(..., "
+                        f"return_indices=True)), got dtype {indices.dtype}")
+    indices = indices[None] if a.unbatched else indices
+    if indices.shape != dout.shape:
+        raise ValueError(f"indices must have the shape of dout {dout.shape}, "
+                         f"got {indices.shape}")
+    h, w = a.x.shape[2:]
+    if indices.size and (indices.min() < 0 or indices.max() >= h * w):
+        raise ValueError(f"indices must be flat positions h * W + w inside the {h}x{w} input "
+                         f"plane (0 to {h * w - 1}), got values from {indices.min()} to "
+                         f"{indices.max()}")
+    return a, dout, indices
+
+
+def _windows_are_disjoint(a):
+    """True when no two windows share a cell (stride at least the dilated kernel's extent)."""
+    return all(s >= d * (k - 1) + 1 for k, s, d in zip(a.kernel_size, a.stride, a.dilation))
+
+
+def _route_disjoint(dout, indices, a):
+    """Write each gradient at its window's winning cell: no two windows share a cell.
+
+    Saves the summing scatter of ``_route_by_bincount`` (and its float64 copy): with
+    disjoint windows every cell wins at most one window, so writing equals adding.
+    ``indices`` must come from ``max_pool2d`` with the same arguments.
+    """
+    n, c, h, w = a.x.shape
+    dx = np.zeros((n * c, h * w), dout.dtype)
+    positions = a.out[0] * a.out[1]
+    np.put_along_axis(dx, indices.reshape(n * c, positions), dout.reshape(n * c, positions),
+                      axis=1)
+    return dx.reshape(n, c, h, w)
+
+
+def _route_by_bincount(dout, indices, a):
+    """Route by index: add every gradient sent to the same cell (``bincount`` sums)."""
+    n, c, h, w = a.x.shape
     # indices hold h*w positions within each (n, c) plane; offset them to positions in
-    # the whole array and add up every gradient sent to the same cell (bincount sums).
+    # the whole array.
     plane = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
     dx = np.bincount((indices + plane).ravel(), weights=dout.ravel(), minlength=n * c * h * w)
-    dx = dx.astype(dtype, copy=False).reshape(n, c, h, w)
-    return dx[0] if unbatched else dx
+    return dx.reshape(n, c, h, w)
 
 
-def _pool_pads(size, kernel_size, stride, padding, dilation, out):
-    """Padding ``((top, bottom), (left, right))`` of the windows, including ceil_mode's extra."""
-    pads = []
-    for n, k, s, p, d, o in zip(size, kernel_size, stride, padding, dilation, out):
-        extra = max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p))
-        pads.append((p, p + extra))
-    return tuple(pads)
+def max_pool2d_backward_naive(dout, x, kernel_size, stride=None, padding=0, dilation=1,
+                              ceil_mode=False, indices=None):
+    """``max_pool2d_backward`` as plain loops; same arguments, checks and result.
+
+    Every output value hands its gradient to the one input cell that won its window
+    (``max_pool2d_naive`` finds it); a cell in several windows collects them all.
+    """
+    a = _check_pool(x, kernel_size, stride, padding, dilation, ceil_mode)
+    if indices is None:
+        _, indices = max_pool2d_naive(a.x, a.kernel_size, a.stride, a.padding, a.dilation,
+                                      ceil_mode, return_indices=True)
+    _, dout, indices = _check_max_pool_backward(dout, x, kernel_size, stride, padding,
+                                                dilation, ceil_mode,
+                                                indices[0] if a.unbatched else indices)
+    n, c, h, w = a.x.shape
+    dx = np.zeros((n, c, h * w), dtype=compute_dtype(a.x.dtype, dout.dtype))
+    for b in range(n):
+        for ch in range(c):
+            for i in range(a.out[0]):
+                for j in range(a.out[1]):
+                    dx[b, ch, indices[b, ch, i, j]] += dout[b, ch, i, j]
+    dx = dx.reshape(n, c, h, w).astype(result_dtype(a.x.dtype, dout.dtype), copy=False)
+    return dx[0] if a.unbatched else dx
 
 
 def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -413,23 +553,20 @@ def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, ceil_mode=
     -------
     dx : ndarray, shape of ``x``
     """
-    xb, kernel_size, stride, padding, dilation, out, unbatched = _check_pool(
-        x, kernel_size, stride, padding, 1, ceil_mode)
-    dout = _pool_dout(dout, xb.shape, out, unbatched, "avg_pool2d")
-    n, c, h, w = xb.shape
-    dtype = _float_dtype(xb.dtype, dout.dtype)
-    counts = [_window_counts(size, k, s, p, o, count_include_pad)
-              for size, k, s, p, o in zip(xb.shape[2:], kernel_size, stride, padding, out)]
-    share = dout.astype(dtype, copy=False) / np.multiply.outer(*counts).astype(dtype)
-    pads = _pool_pads(xb.shape[2:], kernel_size, stride, padding, dilation, out)
-    padded = (n, c, h + sum(pads[0]), w + sum(pads[1]))
-    # Pooling is a depthwise operation: the windows of one channel, as im2col columns with
-    # groups=C, each filled with its share; col2im adds them onto the cells.
-    kh, kw = kernel_size
-    cols = np.broadcast_to(share.reshape(n, c, 1, -1), (n, c, kh * kw, out[0] * out[1]))
-    dxp = col2im(cols, padded, kernel_size, stride)
+    a = _check_pool(x, kernel_size, stride, padding, 1, ceil_mode)
+    dout = _pool_dout(dout, a, "avg_pool2d")
+    n, c, h, w = a.x.shape
+    dtype = compute_dtype(a.x.dtype, dout.dtype)
+    share = dout.astype(dtype, copy=False) / _window_divisors(a, count_include_pad, dtype)
+    pads = _pool_pads(a)
+    dxp = np.zeros((n, c, h + sum(pads[0]), w + sum(pads[1])), dtype)
+    # Every tap of every window gets its window's share: one strided slice per tap, as in
+    # col2im (pooling is col2im with groups=C and all columns equal to the share).
+    for _, _, r, s in tap_slices(a.kernel_size, a.stride, a.dilation, a.out):
+        dxp[:, :, r, s] += share
     dx = dxp[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w]
-    return dx[0] if unbatched else dx
+    dx = dx.astype(result_dtype(a.x.dtype, dout.dtype), copy=False)
+    return dx[0] if a.unbatched else dx
 
 
 def lp_pool2d_backward(dout, x, p, kernel_size, stride=None, ceil_mode=False, mean=False):
@@ -457,8 +594,8 @@ def lp_pool2d_backward(dout, x, p, kernel_size, stride=None, ceil_mode=False, me
         raise TypeError(f"p must be a number, got {p!r}")
     if p == 0:
         raise ValueError("p must be non-zero (p=0 has no Lp norm)")
-    x = _as_real_array(x, "x")
-    dtype = _float_dtype(x.dtype, _as_real_array(dout, "dout").dtype)
+    x = real_array(x, "x")
+    dtype = compute_dtype(x.dtype, real_array(dout, "dout").dtype)
     x = x.astype(dtype, copy=False)
     if np.isinf(p):
         # out = sign * max_pool(sign * |x|): route to the winning cell, times d|x|/dx.
@@ -468,7 +605,7 @@ def lp_pool2d_backward(dout, x, p, kernel_size, stride=None, ceil_mode=False, me
         return d_abs * np.sign(x)
     powered = x ** dtype.type(p)
     avg = avg_pool2d(powered, kernel_size, stride, ceil_mode=ceil_mode)
-    kh, kw = _as_ints(kernel_size, "kernel_size", 2, 1)
+    kh, kw = as_ints(kernel_size, "kernel_size", 2, 1)
     scale = dtype.type(1 if mean else kh * kw)
     total = avg * scale
     dout = np.asarray(dout, dtype)

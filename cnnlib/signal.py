@@ -42,6 +42,8 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ._validate import real_array, size_text
+
 __all__ = [
     "MODES",
     "BOUNDARIES",
@@ -64,12 +66,7 @@ _NP_PAD_MODE = {"fill": "constant", "wrap": "wrap", "symm": "symmetric", "extend
 # --------------------------------------------------------------------------- validation
 def _as_signal(a, name, ndim):
     """``a`` as an array of real numbers with ``ndim`` axes, or a clear error."""
-    a = np.asarray(a)
-    if a.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{name} must hold real numbers (an integer or float dtype), got dtype {a.dtype}"
-            + (" (convert with .astype(float))" if a.dtype.kind == "b" else "")
-        )
+    a = real_array(a, name)
     if a.ndim != ndim:
         layout = "(N,)" if ndim == 1 else "(H, W)"
         raise ValueError(f"{name} must be {ndim}-D with shape {layout}, got shape {a.shape}")
@@ -91,10 +88,6 @@ def _check_stride(stride):
                          f"got {stride}")
 
 
-def _shape_str(shape):
-    return "x".join(map(str, shape))
-
-
 def _check_fits(input_shape, kernel_shape, mode):
     """In valid mode the kernel must fit inside the input.
 
@@ -104,8 +97,8 @@ def _check_fits(input_shape, kernel_shape, mode):
     """
     if mode == "valid" and any(k > n for n, k in zip(input_shape, kernel_shape)):
         raise ValueError(
-            f"kernel ({_shape_str(kernel_shape)}) is larger than the input "
-            f"({_shape_str(input_shape)}) in mode='valid', so it fits nowhere; "
+            f"kernel ({size_text(kernel_shape)}) is larger than the input "
+            f"({size_text(input_shape)}) in mode='valid', so it fits nowhere; "
             f"use mode='same' or 'full' (numpy/scipy would swap the two arrays instead)"
         )
 

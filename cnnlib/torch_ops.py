@@ -27,10 +27,12 @@ __all__ = ["Conv2dFunction", "MaxPool2dFunction", "conv2d", "max_pool2d", "Numpy
            "NumpyMaxPool2d"]
 
 
-def _to_numpy(t):
+def _to_numpy(t, name):
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
     if t.device.type != "cpu":
-        raise ValueError(f"cnnlib.torch_ops runs NumPy code and needs CPU tensors, got a tensor "
-                         f"on {t.device}")
+        raise ValueError(f"{name} must be a CPU tensor (cnnlib.torch_ops runs NumPy code), got "
+                         f"a tensor on {t.device}")
     return t.detach().numpy()
 
 
@@ -43,9 +45,11 @@ class Conv2dFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups, padding_mode):
-        out = _np_conv2d(_to_numpy(x), _to_numpy(weight),
-                         None if bias is None else _to_numpy(bias),
-                         stride, padding, dilation, groups, padding_mode)
+        # The cache keeps the forward's im2col columns for the backward to reuse.
+        ctx.cache = {}
+        out = _np_conv2d(_to_numpy(x, "input"), _to_numpy(weight, "weight"),
+                         None if bias is None else _to_numpy(bias, "bias"),
+                         stride, padding, dilation, groups, padding_mode, cache=ctx.cache)
         ctx.save_for_backward(x, weight)
         ctx.conv_args = (stride, padding, dilation, groups, padding_mode)
         ctx.has_bias = bias is not None
@@ -55,9 +59,12 @@ class Conv2dFunction(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, dout):
         x, weight = ctx.saved_tensors
-        dx, dweight, dbias = conv2d_backward(_to_numpy(dout), _to_numpy(x), _to_numpy(weight),
-                                             *ctx.conv_args)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        # A network's first layer needs no input gradient: skip it, as torch does.
+        dx, dweight, dbias = conv2d_backward(_to_numpy(dout, "dout"), _to_numpy(x, "input"),
+                                             _to_numpy(weight, "weight"),
+                                             *ctx.conv_args, input_grad=need_x, cache=ctx.cache)
+        ctx.cache = None
         # One gradient per forward argument; None for the non-tensor ones.
         return (torch.from_numpy(dx) if need_x else None,
                 torch.from_numpy(dweight) if need_w else None,
@@ -74,7 +81,7 @@ class MaxPool2dFunction(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
-        xn = _to_numpy(x)
+        xn = _to_numpy(x, "input")
         args = (kernel_size, stride, padding, dilation, ceil_mode)
         out, indices = _np_max_pool2d(xn, *args, return_indices=True)
         ctx.save_for_backward(x)
@@ -86,7 +93,7 @@ class MaxPool2dFunction(torch.autograd.Function):
     @torch.autograd.function.once_differentiable
     def backward(ctx, dout):
         (x,) = ctx.saved_tensors
-        dx = max_pool2d_backward(_to_numpy(dout), _to_numpy(x), *ctx.pool_args,
+        dx = max_pool2d_backward(_to_numpy(dout, "dout"), _to_numpy(x, "input"), *ctx.pool_args,
                                  indices=ctx.indices)
         return torch.from_numpy(dx), None, None, None, None, None
 

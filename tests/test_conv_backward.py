@@ -1,10 +1,14 @@
 """Backward passes of cnnlib.conv against torch.autograd, SciPy and finite differences."""
+from unittest import mock
+
 import numpy as np
 import pytest
 import scipy.signal
 import torch
 import torch.nn.functional as F
 from hypothesis import assume, given, strategies as st
+
+import cnnlib.conv
 
 from cnnlib import (
     col2im, conv2d, conv2d_backward, conv2d_backward_naive, conv_padding, conv_transpose2d,
@@ -56,14 +60,20 @@ def _fits(size, kernel, padding, dilation, mode):
     return True
 
 
-@given(conv_cases(), st.integers(0, 2**31 - 1))
-def test_conv2d_backward_and_naive_equal_torch_autograd(case, seed):
+def _random_arrays(case, seed):
+    """x, weight and bias for a drawn case that fits (hypothesis skips the others)."""
     n, c_in, c_out, size, kernel, stride, padding, dilation, groups, mode = case
     assume(_fits(size, kernel, padding, dilation, mode))
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, c_in) + size)
     w = rng.normal(size=(c_out, c_in // groups) + kernel)
-    b = rng.normal(size=c_out)
+    return rng, x, w, rng.normal(size=c_out)
+
+
+@given(conv_cases(), st.integers(0, 2**31 - 1))
+def test_conv2d_backward_and_naive_equal_torch_autograd(case, seed):
+    _, _, _, _, _, stride, padding, dilation, groups, mode = case
+    rng, x, w, b = _random_arrays(case, seed)
     out = conv2d(x, w, b, stride, padding, dilation, groups, mode)
     dout = rng.normal(size=out.shape)
     expected = torch_conv2d_grads(x, w, b, dout, stride, padding, dilation, groups, mode)
@@ -279,3 +289,56 @@ def test_input_grad_false_skips_dx_and_keeps_the_weight_gradients():
     assert dx is None
     np.testing.assert_array_equal(dw, full[1])
     np.testing.assert_array_equal(db, full[2])
+
+
+# ---- the fast path's layouts, row blocks and column cache --------------------------------
+@pytest.mark.parametrize("short_rows, chunk_bytes", [(0, None), (10**9, None), (0, 1), (10**9, 1)])
+@given(conv_cases(), st.integers(0, 2**31 - 1))
+def test_both_layouts_and_row_blocks_equal_torch(short_rows, chunk_bytes, case, seed):
+    # Every layout the fast path can choose (images last or not) and blocks of one output
+    # row each, forced on the small random cases, against torch.autograd.
+    _, _, _, _, _, stride, padding, dilation, groups, mode = case
+    rng, x, w, b = _random_arrays(case, seed)
+    with mock.patch.object(cnnlib.conv, "SHORT_ROWS", short_rows), \
+            mock.patch.object(cnnlib.conv, "CHUNK_BYTES", chunk_bytes or cnnlib.conv.CHUNK_BYTES):
+        cache = {}
+        out = conv2d(x, w, b, stride, padding, dilation, groups, mode, cache=cache)
+        dout = rng.normal(size=out.shape)
+        grads = conv2d_backward(dout, x, w, stride, padding, dilation, groups, mode, cache=cache)
+    expected = torch_conv2d_grads(x, w, b, dout, stride, padding, dilation, groups, mode)
+    for got, want, name in zip(grads, expected, ("dx", "dweight", "dbias")):
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-9, err_msg=name)
+
+
+def test_the_cache_reuses_the_columns_and_refuses_another_input():
+    rng = np.random.default_rng(7)
+    x, w = rng.normal(size=(2, 3, 6, 6)), rng.normal(size=(4, 3, 3, 3))
+    dout = rng.normal(size=(2, 4, 6, 6))
+    cache = {}
+    conv2d(x, w, padding=1, cache=cache)
+    assert cache["columns"].shape == (1, 3 * 3 * 3, 2 * 6 * 6)
+    for got, want in zip(conv2d_backward(dout, x, w, padding=1, cache=cache),
+                         conv2d_backward(dout, x, w, padding=1)):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="cache was filled by conv2d with another x"):
+        conv2d_backward(dout, x.copy(), w, padding=1, cache=cache)
+    with pytest.raises(ValueError, match="cache was filled by conv2d with another x"):
+        conv2d_backward(rng.normal(size=(2, 4, 4, 4)), x, w, cache=cache)
+    with pytest.raises(TypeError, match="cache must be a dict"):
+        conv2d(x, w, cache=[])
+
+
+def test_large_inputs_are_unfolded_in_blocks_within_the_memory_budget():
+    # Peak of NumPy's allocations (tracemalloc) for a 1x16x256x256 3x3 convolution: the
+    # whole column matrix would be 9x the input; in blocks it stays near the budget.
+    import tracemalloc
+    x = np.ones((1, 16, 256, 256), np.float32)
+    w = np.ones((16, 16, 3, 3), np.float32)
+    with mock.patch.object(cnnlib.conv, "CHUNK_BYTES", x.nbytes // 4):
+        tracemalloc.start()
+        out = conv2d(x, w, padding=1)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    assert peak < 4 * x.nbytes < 9 * x.nbytes      # padded copy + output + one block
+    expected = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1).numpy()
+    np.testing.assert_allclose(out, expected, rtol=1e-5)

@@ -7,7 +7,7 @@ from hypothesis import assume, given, strategies as st
 
 from cnnlib import (
     avg_pool2d, avg_pool2d_backward, conv2d_backward, lp_pool2d, lp_pool2d_backward, max_pool2d,
-    max_pool2d_backward,
+    max_pool2d_backward, max_pool2d_backward_naive,
 )
 # The same random pooling settings as the forward tests.
 from test_pool import _fits, pool_cases
@@ -37,6 +37,9 @@ def test_max_pool2d_backward_equals_torch_autograd_with_ties(case, seed):
     _, indices = max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices=True)
     again = max_pool2d_backward(dout, x, kernel, stride, padding, dilation, ceil_mode, indices)
     np.testing.assert_array_equal(again, got)
+    naive = max_pool2d_backward_naive(dout, x, kernel, stride, padding, dilation, ceil_mode)
+    assert naive.dtype == np.float64
+    np.testing.assert_allclose(naive, expected, rtol=0, atol=1e-12)
 
 
 def test_max_pool2d_backward_ties_nan_and_float32_like_torch():
@@ -196,3 +199,14 @@ def test_other_backward_argument_errors():
         lp_pool2d_backward(np.zeros((1, 1, 2, 2)), x, 0, 2)
     with pytest.raises(ValueError, match="padding must be at most half the kernel size"):
         max_pool2d_backward(np.zeros((1, 1, 2, 2)), x, 2, padding=2)
+
+
+def test_max_pool2d_backward_checks_its_indices():
+    x, dout = np.zeros((1, 1, 4, 4)), np.ones((1, 1, 2, 2))
+    with pytest.raises(TypeError, match=r"indices must hold integers"):
+        max_pool2d_backward(dout, x, 2, indices=np.zeros((1, 1, 2, 2)))
+    with pytest.raises(ValueError, match=r"indices must be flat positions h \* W \+ w inside the "
+                                         r"4x4 input plane \(0 to 15\), got values from 0 to 16"):
+        max_pool2d_backward(dout, x, 2, indices=np.array([[[[0, 2], [8, 16]]]]))
+    with pytest.raises(ValueError, match=r"indices must be flat positions"):
+        max_pool2d_backward_naive(dout, x, 2, indices=np.full((1, 1, 2, 2), -1))

@@ -7,11 +7,11 @@ the dilation, and the output grid on the right with that position's cell highlig
 ``conv_geometry`` holds the arithmetic; ``conv_diagram`` only draws it.
 """
 import matplotlib.pyplot as plt
+from matplotlib import colors as mcolors
 from matplotlib.patches import Rectangle
 
-from matplotlib import colors as mcolors
-
-from ..conv import _as_ints, _resolve_padding, conv_output_size
+from .._validate import as_ints
+from ..conv import conv_output_size, conv_padding
 from .palette import FONT_SIZE, OKABE_ITO, light
 
 # Input blue, output orange (never green against red); the kernel's taps and the current
@@ -42,15 +42,15 @@ def conv_geometry(input_size, kernel_size, padding=0, stride=1, dilation=1, posi
         ``position`` (``row = i * stride + u * dilation``), ``starts``: the top-left tap
         of every output position, ``position``.
     """
-    input_size = _as_ints(input_size, "input_size", 2, 1)
-    kernel_size = _as_ints(kernel_size, "kernel_size", 2, 1)
-    stride = _as_ints(stride, "stride", 2, 1)
-    dilation = _as_ints(dilation, "dilation", 2, 1)
-    pads = _resolve_padding(padding, kernel_size, dilation, ndim=2)
+    input_size = as_ints(input_size, "input_size", 2, 1)
+    kernel_size = as_ints(kernel_size, "kernel_size", 2, 1)
+    stride = as_ints(stride, "stride", 2, 1)
+    dilation = as_ints(dilation, "dilation", 2, 1)
+    pads = conv_padding(padding, kernel_size, dilation)
     # conv_output_size takes one padding per side; an odd "same" total is split by hand.
     output = tuple(conv_output_size(n + a + b, k, s, 0, d)
                    for n, (a, b), k, s, d in zip(input_size, pads, kernel_size, stride, dilation))
-    position = _as_ints(position, "position", 2, 0)
+    position = as_ints(position, "position", 2, 0)
     if any(p >= o for p, o in zip(position, output)):
         raise ValueError(f"position {position} is outside the {output[0]}x{output[1]} output")
     (i, j), (kh, kw), (sh, sw), (dh, dw) = position, kernel_size, stride, dilation
@@ -117,7 +117,7 @@ def conv_diagram(input_size=5, kernel_size=3, padding=0, stride=1, dilation=1,
     if title is None:
         (pt, pb), (pl, pr) = g["padding"]
         pad_text = f"{pt}" if pt == pb == pl == pr else f"({pt},{pb})x({pl},{pr})"
-        kernel = _as_ints(kernel_size, "kernel_size", 2, 1)
+        kernel = as_ints(kernel_size, "kernel_size", 2, 1)
         title = (f"{_size(g['input_size'])} input, {_size(kernel)} kernel, padding {pad_text}\n"
                  f"stride {_compact(stride)}, dilation {_compact(dilation)} "
                  f"-> {_size(g['output_size'])} output")
@@ -134,5 +134,5 @@ def _size(pair):
 
 
 def _compact(value):
-    pair = _as_ints(value, "value", 2, 1)
+    pair = as_ints(value, "value", 2, 1)
     return str(pair[0]) if pair[0] == pair[1] else str(pair)
