@@ -97,8 +97,8 @@ class UNet(nn.Module):
         factor = 2 ** (len(self.widths) - 1)
         if x.shape[2] % factor or x.shape[3] % factor:
             raise ValueError(f"unet with {len(self.widths) - 1} poolings needs H and W that are "
-                             f"multiples of {factor}, got {x.shape[2]}x{x.shape[3]}; pad the "
-                             f"images first")
+                             f"multiples of {factor}, got {x.shape[2]}x{x.shape[3]}; resize or pad "
+                             f"the images first")
         features = []
         for i, block in enumerate(self.down):
             x = block(x if i == 0 else self.pool(x))
