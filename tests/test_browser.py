@@ -11,13 +11,11 @@ a missing browser is a failure, not a skip.
 import json
 import os
 import pathlib
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -138,7 +136,8 @@ def test_notebook_02_runs_and_explorer_responds(browser, lab):
     saved = get_json(f"{base}/api/contents/{NOTEBOOK}", token)["content"]
     code_cells = [c for c in saved["cells"] if c["cell_type"] == "code"]
     errors = [o for c in code_cells for o in c["outputs"] if o["output_type"] == "error"]
-    assert not errors, f"cells failed in the browser: {[e['ename'] + ': ' + e['evalue'] for e in errors]}"
+    failed = [e["ename"] + ": " + e["evalue"] for e in errors]
+    assert not failed, f"cells failed in the browser: {failed}"
     assert all(c["execution_count"] for c in code_cells if "".join(c["source"]).strip())
 
     # The explorer: scroll to it, move its first slider one step with the keyboard.
@@ -149,7 +148,8 @@ def test_notebook_02_runs_and_explorer_responds(browser, lab):
         const label = [...document.querySelectorAll(
                 '.jp-OutputArea-output .widget-html-content, .jp-OutputArea-output .widget-label')]
             .find(el => el.textContent.trim().startsWith('Output size:'));
-        const handle = label.closest('.jp-OutputArea-output').querySelector('.widget-slider [role=slider]');
+        const output = label.closest('.jp-OutputArea-output');
+        const handle = output.querySelector('.widget-slider [role=slider]');
         if (!handle) return false;
         handle.setAttribute('data-course-test', 'explorer-slider');
         return true;
@@ -166,7 +166,8 @@ def test_notebook_02_runs_and_explorer_responds(browser, lab):
     assert after["text"] != before["text"]
     if before["image"] is not None:
         page.wait_for_timeout(500)
-        assert page.evaluate(EXPLORER_STATE_JS)["image"] != before["image"], "the diagram did not change"
+        after = page.evaluate(EXPLORER_STATE_JS)["image"]
+        assert after != before["image"], "the diagram did not change"
 
     # Decline JupyterLab's news prompt, if shown, so it does not cover the screenshot.
     news = page.locator(".jp-toast-button:text-is('No')")

@@ -45,7 +45,8 @@ def test_se_block_rejects_bad_arguments_and_input():
     with pytest.raises(ValueError, match=r"reduction \(16\) must be at most channels \(8\)"):
         SqueezeExcitation(8)
     se = SqueezeExcitation(16)
-    with pytest.raises(ValueError, match=r"SqueezeExcitation expects input of shape \(N, 16, H, W\)"):
+    with pytest.raises(ValueError,
+                       match=r"SqueezeExcitation expects input of shape \(N, 16, H, W\)"):
         se(torch.randn(2, 8, 4, 4))
     with pytest.raises(ValueError, match=r"expects input of shape"):
         se(torch.randn(16, 4, 4))

@@ -41,7 +41,8 @@ def test_format_kernel_reads_back(name):
 
 
 @pytest.mark.parametrize("text, error, message", [
-    ("", ValueError, r"the kernel is empty: type rows of numbers, e\.g\. '0,-1,0; -1,5,-1; 0,-1,0'"),
+    ("", ValueError,
+     r"the kernel is empty: type rows of numbers, e\.g\. '0,-1,0; -1,5,-1; 0,-1,0'"),
     (" ;\n ", ValueError, r"the kernel is empty"),
     ("1,2,3; 4,5", ValueError, r"row 2 has 2 entries but row 1 has 3: every row needs the same"),
     ("1,x,3", ValueError, r"entry 'x' in row 1 is not a number \(write e\.g\. 0\.5, -1 or 1/9\)"),

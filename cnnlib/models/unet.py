@@ -113,5 +113,8 @@ class UNet(nn.Module):
 
 
 def unet(num_classes=11, in_channels=1, widths=(16, 32, 64), skips=True, batch_norm=True):
-    """A small U-Net (117,243 parameters with the defaults, 105,723 without skips); see :class:`UNet`."""
+    """A small U-Net: 117,243 parameters with the defaults, 105,723 without skips.
+
+    See :class:`UNet` for the arguments.
+    """
     return UNet(num_classes, in_channels, widths, skips, batch_norm)

@@ -31,7 +31,7 @@ CONFIGS = {
     "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],                 # VGG-11
     "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],         # VGG-13
     "C": [64, 64, "M", 128, 128, "M", 256, 256, (256, 1), "M", 512, 512, (512, 1), "M",
-          512, 512, (512, 1), "M"],                                                         # VGG-16 with 1x1
+          512, 512, (512, 1), "M"],                                  # VGG-16 with 1x1
     "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
           512, 512, 512, "M"],                                                              # VGG-16
     "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
@@ -135,7 +135,9 @@ def vgg13(num_classes=1000, in_channels=3, dropout=0.5):
 
 
 def vgg16c(num_classes=1000, in_channels=3, dropout=0.5):
-    """VGG-16 of configuration C: D with a 1x1 as the last convolution of stages 3-5, 133.6M parameters.
+    """VGG-16 of configuration C: 133.6M parameters.
+
+    Configuration D with a 1x1 as the last convolution of stages 3-5.
 
     Not in torchvision (no published weights); the paper's C is 1% worse than D
     in top-1 error (its table 3), the argument that 3x3 context beats 1x1 mixing.

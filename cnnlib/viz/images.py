@@ -27,7 +27,8 @@ def show_images(images, titles=None, ncols=8, cmap="gray", size=1.2, vmin=None, 
     n = len(images)
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3 * (titles is not None)),
+    height = size * nrows + 0.3 * (titles is not None)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, height),
                              squeeze=False)
     for ax in axes.flat:
         ax.axis("off")

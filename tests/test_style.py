@@ -1,0 +1,12 @@
+"""The code follows the house style that pyproject.toml's ruff configuration writes down."""
+import pathlib
+import subprocess
+import sys
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_ruff_finds_nothing_in_cnnlib_and_tests():
+    run = subprocess.run([sys.executable, "-m", "ruff", "check", "--output-format", "concise",
+                          "cnnlib", "tests"], cwd=REPO, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
