@@ -49,6 +49,7 @@ import multiprocessing.connection
 import os
 import pathlib
 import queue
+import re
 import shutil
 import sys
 import tempfile
@@ -62,6 +63,7 @@ __all__ = ["STATUSES", "Assignment", "Result", "load_assignments", "find_submiss
            "grade_notebook", "grade_class", "main"]
 
 STATUSES = ("graded", "timeout", "unreadable", "not found")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")        # colour codes in tracebacks
 KERNEL = pathlib.Path(__file__).resolve().with_name("_kernel.py")
 # What a kernel may see of the grader's environment: nothing secret, only what finds
 # Python, the course library and its data.
@@ -293,7 +295,7 @@ def _redact(nb, hidden):
 
     def clean(text):
         lines = text.split("\n")
-        kept = [line for line in lines if not any(h in line for h in hidden)]
+        kept = [line for line in lines if not any(h in _ANSI.sub("", line) for h in hidden)]
         if len(kept) < len(lines):
             kept.append("[grader: lines quoting the hidden tests were removed]")
         return "\n".join(kept)

@@ -129,6 +129,7 @@ CASES = {
                         {"test_conv2d": 3, "test_functions": 3, "test_lenet": 2}),
         # One bug (the tap loop with = where windows overlap) costs its own task only.
         "pool_backward_bug": (None, {"max_pool2d_backward": POOL_BACKWARD_WITH_ASSIGNMENT}, 17),
+        "hostile": ((), {"setup": None}, 0),
     },
     A2: {
         "solved": (None, {}, 15),
