@@ -63,7 +63,7 @@ def make_guard(scratch, deny):
                               f"(only the submission's own folder is writable)")
 
     def check_read(path, what):
-        if path is None:
+        if path is None or _inside(path, scratch):      # its own copy, wherever it lies
             return
         if any(_inside(path, d) for d in deny):
             refuse(what, path)

@@ -431,3 +431,11 @@ def test_assignment_keeps_the_hidden_tests_out_of_the_student_version(assignment
     assert HIDDEN in hw.tests["test_square"] and HIDDEN in hw.hidden
     assert HIDDEN not in nbformat.writes(hw.student)
     assert hw.locked["test_square"] == ("code", "assert square(2) == 4")
+
+
+def test_the_scratch_copy_stays_readable_inside_a_denied_folder(assignment, tmp_path):
+    import tempfile
+    # e.g. submissions collected under the system's temporary folder, where scratch copies go
+    result = _grade(assignment, _student(assignment, square=SOLVED), tmp_path,
+                    deny=[tempfile.gettempdir()])
+    assert (result.total, result.status) == (2, "graded"), result.messages
