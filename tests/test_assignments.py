@@ -1,24 +1,27 @@
-"""The home assignments as shipped: student versions, self-checks and grading.
+"""The home assignments as shipped: student versions, self-checks and fair grading.
 
-* the committed student notebooks are exactly what ``python -m cnnlib.grading generate``
+* the committed student notebooks are exactly what ``python -m course_admin.generate``
   makes from the instructor sources, and hold no solution and no hidden test;
-* run untouched, every self-check fails with "not written yet" and the hint of the
-  stub it checks, and grading gives zero without crashing;
-* with the solutions pasted back into the student version, grading gives full marks
-  (the hidden tests are put back by the grader).
+* a class of fake students is graded with ``course_admin.grade``: untouched (zero, every
+  self-check says "not written yet" with its stub's hint), solved (full marks), partly
+  solved and buggy (points for exactly the tasks that are right: each graded test checks
+  one task, so a mistake costs points once) and hostile (zero, flagged).
 
-Grading executes the notebooks with ``CNNLIB_FAST=1`` (short training), so the whole
-file takes about a minute and a half.  The instructor sources themselves run under
-nbval with the other notebooks.
+Grading executes the notebooks with ``CNNLIB_FAST=1`` (short training) on two
+workers, so the whole file takes two to three minutes.  The instructor sources
+themselves run under nbval with the other notebooks.
 """
+import csv
+import json
 import subprocess
 import sys
 
 import nbformat
 import pytest
 
-from cnnlib.grading import (ASSIGNMENTS, BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION, END_HIDDEN_TESTS,
-                            END_SOLUTION, SOURCES, generate, grade)
+from course_admin.generate import (ASSIGNMENTS, BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION,
+                                   END_HIDDEN_TESTS, END_SOLUTION, SOURCES, generate)
+from course_admin.grade import grade_class
 
 NAMES = sorted(p.name for p in SOURCES.glob("*.ipynb"))
 
@@ -52,7 +55,7 @@ def test_there_are_at_least_two_assignments_with_student_versions():
 
 def test_student_versions_are_exactly_what_the_generator_makes():
     stale = [str(path) for path, changed in generate(check=True).items() if changed]
-    assert not stale, f"run `python -m cnnlib.grading generate`: {stale} are out of date"
+    assert not stale, f"run `python -m course_admin.generate`: {stale} are out of date"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -93,7 +96,6 @@ def test_source_is_a_well_formed_executed_instructor_notebook(name):
             assert not any(o.output_type == "error" for o in cell.outputs)
 
 
-@pytest.mark.slow   # a pytest subprocess collects every notebook
 def test_nbval_collects_the_sources_but_not_the_student_versions():
     out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
                           str(ASSIGNMENTS)], capture_output=True, text=True, check=True).stdout
@@ -102,45 +104,110 @@ def test_nbval_collects_the_sources_but_not_the_student_versions():
         assert f"assignments/{name}::" not in out
 
 
-# --------------------------------------------------------------------------- executing them
-@pytest.fixture(scope="module")
-def untouched():
-    """Grade reports of the student versions as handed out."""
-    return {name: grade(ASSIGNMENTS / name) for name in NAMES}
+# --------------------------------------------------------------------------- a class of fakes
+A1, A2 = "01_conv_from_scratch", "02_architectures"
+POOL_BACKWARD_WITH_ASSIGNMENT = """def max_pool2d_backward(dout, x, kernel_size, stride=None):
+    stride = kernel_size if stride is None else stride
+    k = kernel_size
+    H_out, W_out = dout.shape[2:]
+    slices = [(slice(None), slice(None), slice(u, u + stride * (H_out - 1) + 1, stride),
+               slice(v, v + stride * (W_out - 1) + 1, stride)) for u in range(k) for v in range(k)]
+    first_max = np.argmax(np.stack([x[sl] for sl in slices]), axis=0)
+    dx = np.zeros_like(x)
+    for t, sl in enumerate(slices):
+        dx[sl] = np.where(first_max == t, dout, 0)      # = where += is needed
+    return dx"""
+HOOK = "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)"
+# Which tasks (grade_id of the solution cells) each fake student solves (None: all), which
+# cells it writes itself, and the points expected.
+CASES = {
+    A1: {
+        "solved": (None, {}, 20),
+        "untouched": ((), {}, 0),
+        # Part 2 without Part 1, and the Functions and LeNet with every NumPy part a stub.
+        "parts_2_5_6": (("conv2d", "conv2d_function", "max_pool2d_function", "my_lenet5"), {},
+                        {"test_conv2d": 3, "test_functions": 3, "test_lenet": 2}),
+        # One bug (the tap loop with = where windows overlap) costs its own task only.
+        "pool_backward_bug": (None, {"max_pool2d_backward": POOL_BACKWARD_WITH_ASSIGNMENT}, 17),
+        "hostile": ((), {"setup": None}, 0),
+    },
+    A2: {
+        "solved": (None, {}, 15),
+        "untouched": ((), {}, 0),
+        # The networks and the table without the blocks they are made of.
+        "networks_only": (("vgg", "resnet", "results"),
+                          {"answers": 'fewest_macs, most_params = "LeNet-5", "VGG-style"'},
+                          {"test_vgg": 2, "test_resnet": 2, "test_results": 3,
+                           "test_answers": 2}),
+        "hostile": ((), {"setup": None}, 0),
+    },
+}
+
+
+def _submission(name, solved, replaced):
+    source = {c.id: c.source for c in nbformat.read(SOURCES / name, as_version=4).cells}
+    nb = nbformat.read(ASSIGNMENTS / name, as_version=4)
+    for cell in nb.cells:
+        task = _meta(cell).get("grade_id")
+        if _meta(cell).get("solution") and (solved is None or task in solved):
+            cell.source = source[cell.id]
+        if replaced.get(task):
+            cell.source = replaced[task]
+    if "setup" in replaced:              # the hostile one: a hook before everything else
+        nb.cells.insert(0, nbformat.v4.new_code_cell(HOOK, id="hook"))
+    return nb
 
 
 @pytest.fixture(scope="module")
-def filled(tmp_path_factory):
-    """Grade reports of the student versions with every solution cell pasted back."""
-    reports = {}
-    folder = tmp_path_factory.mktemp("submission")
-    for name in NAMES:
-        solutions = {c.id: c.source for c in nbformat.read(SOURCES / name, as_version=4).cells}
-        student = nbformat.read(ASSIGNMENTS / name, as_version=4)
-        for cell in student.cells:
-            if _meta(cell).get("solution"):
-                # Code cells get the solution without hidden tests (there are none in
-                # solution cells); answers get the model answer with its markers.
-                cell.source = solutions[cell.id]
-        nbformat.write(student, folder / name)
-        reports[name] = grade(folder / name)
-    return reports
+def graded(tmp_path_factory):
+    """The class graded: ``{assignment: {student: CSV row}}`` and the feedback folder."""
+    root = tmp_path_factory.mktemp("class")
+    for name, cases in CASES.items():
+        for student, (solved, replaced, _) in cases.items():
+            folder = root / "submitted" / student
+            folder.mkdir(parents=True, exist_ok=True)
+            # Saved under the student's own name: matched by its cells, not its file name.
+            nbformat.write(_submission(f"{name}.ipynb", solved, replaced),
+                           folder / f"{student} - homework {name[:2]}.ipynb")
+    grade_class(root / "submitted", root / "marks", workers=2, timeout=300,
+                feedback=root / "feedback")
+    marks = {}
+    for name in CASES:
+        with open(root / "marks" / f"{name}.csv", newline="") as f:
+            marks[name] = {row["student_id"]: row for row in csv.DictReader(f)}
+    return marks, root / "feedback"
 
 
-@pytest.mark.slow   # runs the notebook in a kernel
-@pytest.mark.parametrize("name", NAMES)
-def test_untouched_student_version_scores_zero_without_crashing(name, untouched):
-    report = untouched[name]
-    assert report.max_total > 0 and report.total == 0 and not report.error
-    assert all(t.status == "failed" for t in report.tasks)
-    assert all(m.status == "empty" for m in report.manual)
+@pytest.mark.parametrize("name, student", [(n, s) for n in CASES for s in CASES[n]])
+def test_each_case_gets_the_points_of_exactly_the_tasks_it_solved(name, student, graded):
+    marks, _ = graded
+    row = marks[name][student]
+    expected = CASES[name][student][2]
+    tasks = [g for g in row if g.startswith("test_")]
+    if isinstance(expected, dict):
+        assert {t: float(row[t]) for t in tasks} == {t: float(expected.get(t, 0)) for t in tasks}
+        expected = sum(expected.values())
+    assert (float(row["total"]), row["status"]) == (expected, "graded"), row
+    if student == "hostile":
+        assert "set_custom_exc" in row["note"]
+    if student == "solved":
+        assert float(row["max_total"]) == expected
 
 
-@pytest.mark.slow   # runs the notebook in a kernel
-@pytest.mark.parametrize("name", NAMES)
-def test_each_stub_fails_its_self_check_with_its_hint(name, untouched):
-    executed = {c.id: c for c in untouched[name].notebook.cells}
-    source = nbformat.read(SOURCES / name, as_version=4)
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_class_has_a_row_per_student_in_each_assignment(name, graded):
+    marks, _ = graded
+    others = {s for n in CASES if n != name for s in CASES[n]} - set(CASES[name])
+    assert set(marks[name]) == set(CASES[name]) | others
+    assert all(marks[name][s]["status"] == "not found" for s in others)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_stub_fails_its_self_check_with_its_hint(name, graded):
+    _, feedback = graded
+    executed = {c.id: c for c in nbformat.read(feedback / "untouched" / f"{name}.ipynb",
+                                               as_version=4).cells}
+    source = nbformat.read(SOURCES / f"{name}.ipynb", as_version=4)
     last_solution, checked = None, 0
     for cell in source.cells:
         if cell.cell_type == "code" and _meta(cell).get("solution"):
@@ -156,9 +223,13 @@ def test_each_stub_fails_its_self_check_with_its_hint(name, untouched):
     assert checked >= 5
 
 
-@pytest.mark.slow   # runs the notebook in a kernel
-@pytest.mark.parametrize("name", NAMES)
-def test_filled_in_student_version_gets_full_marks(name, filled):
-    report = filled[name]
-    assert report.total == report.max_total > 0, str(report)
-    assert all(m.status == "manual" for m in report.manual)
+@pytest.mark.parametrize("name", list(CASES))
+def test_feedback_holds_no_hidden_test(name, graded):
+    _, feedback = graded
+    secret = set()
+    for cell in nbformat.read(SOURCES / f"{name}.ipynb", as_version=4).cells:
+        secret |= {line.strip() for line in _regions(cell.source, BEGIN_HIDDEN_TESTS,
+                                                      END_HIDDEN_TESTS) if len(line.strip()) > 8}
+    for student in CASES[name]:
+        text = (feedback / student / f"{name}.ipynb").read_text()
+        assert not [line for line in secret if json.dumps(line)[1:-1] in text]

@@ -1,17 +1,24 @@
-"""Tests of cnnlib.grading: student versions from nbgrader-style sources, and autograding.
+"""Tests of course_admin: student versions from nbgrader-style sources, and grading a class.
 
 The grader is exercised on a tiny synthetic assignment (one function to write, one
-graded cell with a hidden part, one written answer), so every run takes seconds.
-The real assignments are tested in tests/test_assignments.py.
+graded cell with a hidden part, one written answer), so each submission takes a few
+seconds; every hostile submission of the issue that motivated the grader is a test
+here.  The real assignments are graded in tests/test_assignments.py.
 """
+import csv
+import hashlib
 import json
+import os
 
 import nbformat
+import psutil
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from cnnlib.grading import (ANSWER_STUB, GradeReport, clear_solutions, generate, grade, main,
-                            student_notebook)
+from course_admin.generate import ANSWER_STUB, clear_solutions, generate, main, student_notebook
+from course_admin.grade import (Assignment, find_submissions, grade_class, grade_notebook,
+                                load_assignments)
+from course_admin.grade import main as grade_main
 
 
 # --------------------------------------------------------------------------- clear_solutions
@@ -126,8 +133,8 @@ def test_generate_is_deterministic_and_detects_drift(assignment):
     assert generate(assignment / "source", check=True) == {target: False}
     target.write_text(first.decode().replace("YOUR CODE HERE", "edited"))
     assert generate(assignment / "source", check=True) == {target: True}
-    assert main(["generate", "--source-dir", str(assignment / "source"), "--check"]) == 1
-    assert main(["generate", "--source-dir", str(assignment / "source")]) == 0
+    assert main(["--source-dir", str(assignment / "source"), "--check"]) == 1
+    assert main(["--source-dir", str(assignment / "source")]) == 0
     assert target.read_bytes() == first
 
 
@@ -136,128 +143,299 @@ def test_generate_needs_sources(tmp_path):
         generate(tmp_path)
 
 
-def _edit(path, grade_id, source):
-    nb = nbformat.read(path, as_version=4)
+# --------------------------------------------------------------------------- grading one notebook
+HIDDEN = "assert square(-3) == 9"
+
+
+def _edit(nb, grade_id, source):
     for cell in nb.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
             cell.source = source
+    return nb
+
+
+def _student(assignment, **edits):
+    nb = nbformat.read(assignment / "hw.ipynb", as_version=4)
+    for grade_id, source in edits.items():
+        _edit(nb, grade_id, source)
+    return nb
+
+
+def _save(nb, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
+    return path
 
 
-@pytest.mark.slow   # runs the notebook in a kernel
-def test_grading_the_untouched_student_version_gives_zero(assignment):
-    report = grade(assignment / "hw.ipynb", assignment / "source" / "hw.ipynb")
-    assert (report.total, report.max_total) == (0, 2)
-    (task,) = report.tasks
-    assert task.status == "failed"
-    assert task.message == "NotImplementedError: multiply x by itself"
-    assert [m.status for m in report.manual] == ["empty"]
-    assert "test_square  0/2  failed" in str(report)
+def _grade(assignment, nb, tmp_path, **kwargs):
+    path = _save(nb, tmp_path / "submitted" / "student" / "hw.ipynb")
+    (hw,) = load_assignments(assignment / "source").values()
+    kwargs.setdefault("deny", [assignment / "source"])
+    return grade_notebook(path, hw, **kwargs)
 
 
-@pytest.mark.slow   # runs the notebook in a kernel
-def test_grading_a_filled_in_notebook_gives_full_marks(assignment):
-    path = assignment / "hw.ipynb"
-    _edit(path, "square", "def square(x):\n    return x ** 2")
-    _edit(path, "why", "Why?\n\nBecause the square of -3 is 9.")
-    # Tampering with the visible test changes nothing: locked cells are restored.
-    _edit(path, "test_square", "pass")
-    report = grade(path, assignment / "source" / "hw.ipynb")
-    assert (report.total, report.max_total) == (2, 2)
-    assert report.manual[0].status == "manual"
-    assert "Because the square of -3 is 9." in report.manual[0].message
-    # The hidden tests ran (FAST was set for the run) and their cell is in the result.
-    executed = {c.id: c for c in report.notebook.cells}
-    assert "square(-3)" in executed["test_square"].source
+SOLVED = "def square(x):\n    return x * x"
 
 
-@pytest.mark.slow   # runs the notebook in a kernel
-def test_hidden_tests_catch_what_the_visible_ones_miss(assignment):
-    path = assignment / "hw.ipynb"
-    _edit(path, "square", "def square(x):\n    return 2 * x")      # right for x = 2 only
-    report = grade(path, assignment / "source" / "hw.ipynb")
-    assert report.total == 0 and report.tasks[0].message.startswith("AssertionError")
+def test_untouched_scores_zero_with_the_stubs_message(assignment, tmp_path):
+    result = _grade(assignment, _student(assignment), tmp_path)
+    assert (result.total, result.max_total, result.status) == (0, 2, "graded")
+    assert result.messages == {"test_square": "NotImplementedError: multiply x by itself"}
+    assert result.answered == {"why": False}
 
 
-@pytest.mark.slow   # runs the notebook in a kernel
-def test_fast_is_set_by_default_and_off_with_full(assignment):
-    path = assignment / "hw.ipynb"
-    _edit(path, "square", "def square(x):\n    return x * x")
-    assert grade(path, assignment / "source" / "hw.ipynb").total == 2
-    assert grade(path, assignment / "source" / "hw.ipynb", fast=False).total == 0
+def test_solved_scores_full_marks_and_tampered_tests_are_restored(assignment, tmp_path):
+    nb = _student(assignment, square=SOLVED, why="Why?\n\nBecause (-3)**2 = 9.",
+                  test_square="pass")
+    result = _grade(assignment, nb, tmp_path)
+    assert (result.total, result.status) == (2, "graded") and result.answered == {"why": True}
 
 
-@pytest.mark.slow   # runs the notebook in a kernel
-def test_deleted_test_cell_is_missing(assignment):
-    path = assignment / "hw.ipynb"
-    nb = nbformat.read(path, as_version=4)
+def test_hidden_tests_catch_what_the_visible_ones_miss(assignment, tmp_path):
+    result = _grade(assignment, _student(assignment, square="def square(x):\n    return 2 * x"),
+                    tmp_path)
+    assert result.total == 0 and result.messages["test_square"].startswith("AssertionError")
+
+
+def test_fast_is_set_by_default_and_off_with_full(assignment, tmp_path):
+    nb = _student(assignment, square=SOLVED)
+    assert _grade(assignment, nb, tmp_path).total == 2
+    assert _grade(assignment, nb, tmp_path, fast=False).total == 0
+
+
+def test_a_deleted_test_cell_earns_nothing(assignment, tmp_path):
+    nb = _student(assignment, square=SOLVED)
     nb.cells = [c for c in nb.cells if c.id != "test_square"]
-    nbformat.write(nb, path)
-    report = grade(path, assignment / "source" / "hw.ipynb")
-    assert [(t.status, t.points) for t in report.tasks] == [("missing", 0)]
+    result = _grade(assignment, nb, tmp_path)
+    assert result.total == 0 and "deleted" in result.messages["test_square"]
 
 
-@pytest.mark.slow   # runs the notebook in a kernel
-def test_dead_kernel_and_endless_loop_do_not_crash_the_grader(assignment):
-    path = assignment / "hw.ipynb"
-    _edit(path, "square", "import os\nos._exit(1)")
-    report = grade(path, assignment / "source" / "hw.ipynb")
-    assert report.total == 0 and "the kernel died" in report.error
-    _edit(path, "square", "import time\ntime.sleep(60)")
-    report = grade(path, assignment / "source" / "hw.ipynb", timeout=3)
-    assert report.total == 0 and report.tasks[0].status == "failed"
-
-
-@pytest.mark.slow   # runs the notebook in a kernel
-def test_command_line_grade_writes_csv_json_and_executed_notebooks(assignment, capsys):
-    path = assignment / "hw.ipynb"
-    _edit(path, "square", "def square(x):\n    return x * x")
-    out = assignment / "out"
-    code = main(["grade", str(path), "--source", str(assignment / "source" / "hw.ipynb"),
-                 "--csv", str(out.with_suffix(".csv")), "--json", str(out.with_suffix(".json")),
-                 "--executed", str(out)])
-    assert code == 0
-    assert "total        2/2" in capsys.readouterr().out
-    assert out.with_suffix(".csv").read_text().splitlines() == [
-        "submission,test_square,total,max_total", f"{path},2.0,2.0,2.0"]
-    (record,) = json.loads(out.with_suffix(".json").read_text())
-    assert record["total"] == 2 and record["tasks"][0]["status"] == "passed"
-    assert (out / assignment.name / "hw.ipynb").exists()
-
-
-def test_report_text():
-    report = GradeReport("hw.ipynb", [], [])
-    assert str(report) == "hw.ipynb\n  total  0/0"
-
-
-def test_a_renamed_submission_finds_its_source_by_number(tmp_path):
-    from cnnlib.grading import SOURCES, _default_source
-    assert _default_source(tmp_path / "01_conv_from_scratch-Copy1.ipynb") == (
-        SOURCES / "01_conv_from_scratch.ipynb")
-    with pytest.raises(FileNotFoundError, match="no instructor source for 99_x.ipynb"):
-        _default_source(tmp_path / "99_x.ipynb")
-
-
-@pytest.mark.slow   # runs the notebook in a kernel
-def test_command_line_goes_on_after_a_submission_it_cannot_grade(assignment, capsys):
-    path = assignment / "hw.ipynb"
-    _edit(path, "square", "def square(x):\n    return x * x")
-    broken = assignment / "broken.ipynb"
-    broken.write_text("not a notebook")
-    code = main(["grade", str(broken), str(path), "--source",
-                 str(assignment / "source" / "hw.ipynb")])
-    out = capsys.readouterr()
-    assert code == 1 and "broken.ipynb: not graded" in out.err and "total        2/2" in out.out
-
-
-@pytest.mark.slow   # runs the notebook in a kernel
-def test_a_copied_test_cell_gets_the_hidden_tests_too(assignment):
-    path = assignment / "hw.ipynb"
-    _edit(path, "square", "def square(x):\n    return 2 * x")      # passes the visible test
-    nb = nbformat.read(path, as_version=4)
+def test_a_copied_test_cell_runs_the_hidden_tests_after_the_last_copy(assignment, tmp_path):
+    nb = _student(assignment, square="def square(x):\n    return 2 * x")
     copy = nbformat.from_dict(nb.cells[2])
     copy.id, copy.source = "my-copy", "pass"
-    nb.cells.insert(2, copy)                                       # a copy before the original
-    nbformat.write(nb, path)
-    report = grade(path, assignment / "source" / "hw.ipynb")
-    assert report.total == 0
+    nb.cells.insert(2, copy)
+    assert _grade(assignment, nb, tmp_path).total == 0
+    nb = _student(assignment)
+    copy = nbformat.from_dict(nb.cells[2])
+    copy.id = "early-copy"
+    nb.cells.insert(1, copy)                          # before the solution exists
+    _edit(nb, "square", SOLVED)
+    assert _grade(assignment, nb, tmp_path).total == 2
+
+
+def test_feedback_has_the_scores_and_no_hidden_test(assignment, tmp_path):
+    nb = _student(assignment, square="def square(x):\n    return 2 * x")
+    nb.cells.append(new_code_cell("print(In)\nprint(open('hw.ipynb').read())"))
+    result = _grade(assignment, nb, tmp_path)
+    assert "square(-3)" not in result.feedback and "BEGIN HIDDEN" not in result.feedback
+    feedback = nbformat.reads(result.feedback, as_version=4)
+    assert "0 / 2 points" in feedback.cells[0].source
+    assert "AssertionError" in feedback.cells[0].source
+
+
+# --------------------------------------------------------------------------- hostile submissions
+@pytest.mark.parametrize("hack", [
+    # Swallow every exception: the graded cell then shows no error.
+    "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)",
+    # Rewrite every later cell that mentions the function into `pass`.
+    "def _blank(lines):\n    return ['pass\\n'] if any('square' in l for l in lines) else lines\n"
+    "get_ipython().input_transformers_post.append(_blank)",
+    # The same on the syntax tree.
+    "import ast\nclass _Empty(ast.NodeTransformer):\n"
+    "    def visit_Assert(self, node):\n        return ast.Pass()\n"
+    "get_ipython().ast_transformers.append(_Empty())",
+])
+def test_hooks_into_ipython_do_not_turn_stubs_into_points(assignment, tmp_path, hack):
+    from nbclient import NotebookClient
+    nb = _student(assignment)
+    nb.cells.insert(1, new_code_cell(hack))
+    # The hack works: run as usual, the graded cell of the untouched stub shows no error.
+    plain = nbformat.reads(nbformat.writes(nb), as_version=4)
+    NotebookClient(plain, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    (shown,) = [c for c in plain.cells if c.id == "test_square"]
+    assert not [o for o in shown.outputs if o.output_type == "error"]
+    result = _grade(assignment, nb, tmp_path)
+    assert result.total == 0 and result.status == "graded"
+    assert "read this submission: its code uses" in result.note and "get_ipython" in result.note
+
+
+def _digest(folder):
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_graded_code_cannot_change_files_outside_its_scratch_copy(assignment, tmp_path):
+    source = assignment / "source" / "hw.ipynb"
+    marks = tmp_path / "marks"
+    submitted = tmp_path / "submitted"
+    hostile = _student(assignment, square=SOLVED)
+    attempts = {
+        "rewrite the source": f"open({str(source)!r}, 'w').write('{{}}')",
+        "forge a row": f"open({str(marks / 'hw.csv')!r}, 'a').write('mallory,2,2,2,,graded,\\n')",
+        "edit another submission": f"open({str(submitted / 'alice' / 'hw.ipynb')!r}, 'w')",
+        "delete the source": f"import os\nos.remove({str(source)!r})",
+        "rename it": f"import os\nos.rename({str(source)!r}, 'stolen.ipynb')",
+        "use the shell": f"import os\nos.system('rm -f {source}')",
+        "use a subprocess": f"import subprocess\nsubprocess.run(['rm', '-f', {str(source)!r}])",
+        "go through libc": "import ctypes\nctypes.CDLL(None).unlink(b'" + str(source) + "')",
+    }
+    for what, code in attempts.items():
+        hostile.cells.append(new_code_cell(f"# {what}\n{code}", id=f"hack-{len(hostile.cells)}"))
+    _save(hostile, submitted / "mallory" / "hw.ipynb")
+    _save(_student(assignment), submitted / "alice" / "hw.ipynb")
+    before = _digest(assignment / "source") | _digest(submitted)
+    results = grade_class(submitted, marks, assignment / "source", workers=2, timeout=30,
+                          feedback=tmp_path / "feedback")
+    assert _digest(assignment / "source") | _digest(submitted) == before
+    by_student = {r.student: r for r in results}
+    assert by_student["mallory"].total == 2 and by_student["alice"].total == 0
+    feedback = nbformat.read(tmp_path / "feedback" / "mallory" / "hw.ipynb", as_version=4)
+    errors = [o for c in feedback.cells for o in c.get("outputs", [])
+              if o.output_type == "error"]
+    assert len(errors) == len(attempts)
+    assert all(e.ename in ("PermissionError", "AttributeError") for e in errors), errors
+    with open(marks / "hw.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["student_id"] for r in rows) == ["alice", "mallory"]
+
+
+def test_student_code_sees_no_secret_and_no_hidden_test(assignment, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_API_TOKEN", "s3cr3t-token")
+    source = assignment / "source"
+    spy = new_code_cell(
+        "import os, pathlib\n"
+        "print(dict(os.environ))\n"
+        "print([str(p) for p in pathlib.Path('.').rglob('*')])\n"
+        "for i, name in enumerate(['BEGIN ' + 'HIDDEN', 'square(' + '-3)']):\n"
+        "    print('found', i, [str(p) for p in pathlib.Path.home().rglob('*.ipynb')\n"
+        "                 if name in p.read_text()])\n"
+        f"print(os.listdir({str(source)!r}))\n")
+    spy2 = new_code_cell(f"print(open({str(source / 'hw.ipynb')!r}).read())")
+    spy3 = new_code_cell(f"print(open('/proc/{os.getpid()}/environ').read())")
+    nb = _student(assignment, square=SOLVED)
+    nb.cells[3:3] = [spy, spy2, spy3]
+    result = _grade(assignment, nb, tmp_path)
+    assert result.total == 2
+    feedback = nbformat.reads(result.feedback, as_version=4)
+    outputs = json.dumps([c.get("outputs", []) for c in feedback.cells])
+    assert "s3cr3t-token" not in outputs and "square(-3)" not in outputs
+    assert outputs.count("PermissionError") >= 3
+    printed_env = feedback.cells[4].outputs[0].text
+    assert "CNNLIB_FAST" in printed_env and "COURSE_API_TOKEN" not in printed_env
+    assert "found 0 []" in printed_env and "found 1 []" in printed_env
+
+
+def _kernels():
+    """Grading kernels now running (their command line names the guard)."""
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        if any(part.endswith("_kernel.py") for part in (p.info["cmdline"] or [])):
+            found.append(p.pid)
+    return found
+
+
+def test_a_cell_that_ignores_ctrl_c_is_killed_at_the_timeout(assignment, tmp_path):
+    nb = _student(assignment, square=SOLVED)
+    nb.cells.insert(3, new_code_cell(
+        "import signal, subprocess\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "while True:\n    pass"))
+    before = set(_kernels())
+    result = _grade(assignment, nb, tmp_path, timeout=3)
+    # The test before the endless cell keeps its points; the status says what happened.
+    assert result.status == "timeout" and result.total == 2
+    assert "ran longer than the limit of 3 s per cell" in result.note
+    assert result.seconds < 30
+    assert set(_kernels()) <= before
+
+
+def test_a_dying_kernel_is_reported_at_once(assignment, tmp_path):
+    nb = _student(assignment, square="import os\nos._exit(1)")
+    result = _grade(assignment, nb, tmp_path, timeout=60)
+    assert result.total == 0 and "the kernel died" in result.note and result.seconds < 30
+
+
+# --------------------------------------------------------------------------- grading a class
+def test_a_class_one_csv_per_assignment_every_status(assignment, tmp_path):
+    # A second assignment, so that each CSV must keep its own columns.
+    other = _edit(nbformat.read(assignment / "source" / "hw.ipynb", as_version=4),
+                  "test_square", "assert square(4) == 16")
+    for cell in other.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id"):
+            meta["grade_id"] = "b_" + meta["grade_id"]
+    nbformat.write(other, assignment / "source" / "hw2.ipynb")
+    generate(assignment / "source")
+    sub = tmp_path / "submitted"
+    solved2 = _edit(nbformat.read(assignment / "hw2.ipynb", as_version=4), "b_square", SOLVED)
+    _save(_student(assignment, square=SOLVED), sub / "ann" / "My homework (Ann).ipynb")
+    _save(solved2, sub / "ann" / "second" / "whatever.ipynb")
+    _save(_student(assignment), sub / "bob" / "hw.ipynb")
+    (sub / "cat").mkdir()
+    (sub / "cat" / "hw.ipynb").write_text("[1, 2, 3]")
+    (sub / "dan").mkdir()
+    (sub / "dan" / "hw.ipynb").write_text("{}")
+    (sub / "dan" / "notes.txt").write_text("nothing here")
+    seen = []
+
+    def on_result(result):      # the row is on disk before the next submission finishes
+        with open(tmp_path / "marks" / f"{result.assignment}.csv") as f:
+            seen.append(result.student in f.read())
+
+    grade_class(sub, tmp_path / "marks", assignment / "source", workers=2, timeout=30,
+                students=["eve"], on_result=on_result)
+    assert seen and all(seen)
+
+    def rows(name):
+        with open(tmp_path / "marks" / f"{name}.csv", newline="") as f:
+            return {r["student_id"]: r for r in csv.DictReader(f)}
+
+    hw, hw2 = rows("hw"), rows("hw2")
+    assert list(next(iter(hw.values()))) == [
+        "student_id", "test_square", "total", "max_total", "why", "status", "note"]
+    assert list(next(iter(hw2.values())))[1] == "b_test_square"
+    assert {s: (r["total"], r["status"]) for s, r in hw.items()} == {
+        "ann": ("2", "graded"), "bob": ("0", "graded"), "cat": ("0", "unreadable"),
+        "dan": ("0", "unreadable"), "eve": ("0", "not found")}
+    assert {s: (r["total"], r["status"]) for s, r in hw2.items()} == {
+        "ann": ("2", "graded"), "bob": ("0", "not found"), "cat": ("0", "unreadable"),
+        "dan": ("0", "unreadable"), "eve": ("0", "not found")}
+
+
+def test_find_submissions_matches_by_cells_and_takes_the_latest(assignment, tmp_path):
+    sub = tmp_path / "submitted"
+    old = _save(_student(assignment), sub / "ann" / "draft.ipynb")
+    new = _save(_student(assignment, square=SOLVED), sub / "ann" / "final.ipynb")
+    os.utime(old, (1, 1))
+    _save(new_notebook(cells=[new_code_cell("print('scratch')")]), sub / "ann" / "hw.ipynb")
+    (job,) = find_submissions(sub, load_assignments(assignment / "source"))
+    assert (job.student, job.path, job.status) == ("ann", str(new), "graded")
+    assert "2 notebooks of this assignment" in job.note
+
+
+def test_command_line(assignment, tmp_path, capsys):
+    _save(_student(assignment, square=SOLVED), tmp_path / "submitted" / "ann" / "hw.ipynb")
+    code = grade_main([str(tmp_path / "submitted"), "--out", str(tmp_path / "marks"),
+                       "--source-dir", str(assignment / "source"), "--workers", "1",
+                       "--feedback", str(tmp_path / "feedback")])
+    assert code == 0 and "2/2  graded" in capsys.readouterr().out
+    assert (tmp_path / "feedback" / "ann" / "hw.ipynb").exists()
+    with pytest.raises(ValueError, match="workers must be at least 1, got 0"):
+        grade_class(tmp_path / "submitted", tmp_path / "m", assignment / "source", workers=0)
+
+
+def test_assignment_keeps_the_hidden_tests_out_of_the_student_version(assignment):
+    (hw,) = load_assignments(assignment / "source").values()
+    assert isinstance(hw, Assignment) and hw.points == {"test_square": 2.0}
+    assert HIDDEN in hw.tests["test_square"] and HIDDEN in hw.hidden
+    assert HIDDEN not in nbformat.writes(hw.student)
+    assert hw.locked["test_square"] == ("code", "assert square(2) == 4")
+
+
+def test_the_scratch_copy_stays_readable_inside_a_denied_folder(assignment, tmp_path):
+    import tempfile
+    # e.g. submissions collected under the system's temporary folder, where scratch copies go
+    result = _grade(assignment, _student(assignment, square=SOLVED), tmp_path,
+                    deny=[tempfile.gettempdir()])
+    assert (result.total, result.status) == (2, "graded"), result.messages

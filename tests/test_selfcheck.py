@@ -571,3 +571,132 @@ def test_check_basic_block_counts_parameters():
         return block
     with pytest.raises(SelfCheckError, match="4,688 parameters, expected 4,672"):
         check_basic_block(with_bias)
+
+
+# --------------------------------------------------------------------------- usual loop bugs
+# Written as a student writes them (the loops of the assignment's hints), each with one
+# deliberate mistake, and independent of the checker's own candidate computations.
+def conv_channel_assigned(x, w, b=None, stride=1, padding=0):
+    """The loop over input channels assigns with `=`: only the last channel survives."""
+    n_img, c_in, h, wd = x.shape
+    c_out, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    ho, wo = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
+    out = np.zeros((n_img, c_out, ho, wo))
+    for n in range(n_img):
+        for o in range(c_out):
+            for i in range(ho):
+                for j in range(wo):
+                    for c in range(c_in):
+                        window = xp[n, c, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                        out[n, o, i, j] = np.sum(window * w[o, c])        # should be +=
+            if b is not None:
+                out[n, o] += b[o]
+    return out
+
+
+def conv_window_not_strided(x, w, b=None, stride=1, padding=0):
+    """H_out uses the stride, but window (i, j) starts at (i, j) instead of (i*s, j*s)."""
+    n_img, _, h, wd = x.shape
+    c_out, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    ho, wo = (h + 2 * padding - kh) // stride + 1, (wd + 2 * padding - kw) // stride + 1
+    out = np.zeros((n_img, c_out, ho, wo))
+    for n in range(n_img):
+        for o in range(c_out):
+            for i in range(ho):
+                for j in range(wo):
+                    out[n, o, i, j] = np.sum(xp[n, :, i:i + kh, j:j + kw] * w[o])
+                    if b is not None:
+                        out[n, o, i, j] += b[o]
+    return out
+
+
+def pool_window_not_strided(x, kernel_size, stride=None):
+    s = kernel_size if stride is None else stride
+    n_img, c, h, w = x.shape
+    ho, wo = (h - kernel_size) // s + 1, (w - kernel_size) // s + 1
+    out = np.zeros((n_img, c, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            out[:, :, i, j] = x[:, :, i:i + kernel_size, j:j + kernel_size].max(axis=(2, 3))
+    return out
+
+
+def pool_backward_taps_assigned(dout, x, kernel_size, stride=None):
+    """The hint's loop over the taps, with `dx[...] = ...` instead of `+=`."""
+    s = kernel_size if stride is None else stride
+    k = kernel_size
+    ho, wo = dout.shape[2:]
+    taps = [x[:, :, u:u + s * (ho - 1) + 1:s, v:v + s * (wo - 1) + 1:s]
+            for u in range(k) for v in range(k)]
+    first = np.argmax(np.stack(taps), axis=0)
+    dx = np.zeros_like(x)
+    for t in range(k * k):
+        u, v = divmod(t, k)
+        dx[:, :, u:u + s * (ho - 1) + 1:s, v:v + s * (wo - 1) + 1:s] = np.where(
+            first == t, dout, 0.0)
+    return dx
+
+
+def test_channel_sum_with_assignment_is_named():
+    with pytest.raises(SelfCheckError, match=r"case 2 .*only the last input channel counts.*`\+=`"):
+        check_conv2d(conv_channel_assigned)
+
+
+def test_stride_missing_from_the_window_position_is_named():
+    with pytest.raises(SelfCheckError,
+                       match=r"case 4 \(stride=2\): the stride is in the output size but not "
+                             r"in the window position"):
+        check_conv2d(conv_window_not_strided)
+    with pytest.raises(SelfCheckError,
+                       match=r"case 1 .*the stride is in the output size but not in the window"):
+        check_max_pool2d(pool_window_not_strided)
+
+
+def test_pool_backward_tap_loop_with_assignment_is_named():
+    # Case 3 is the first with overlapping windows; non-overlapping ones pass (the taps
+    # then write disjoint cells, so `=` does no harm there).
+    with pytest.raises(SelfCheckError,
+                       match=r"case 3 .*a later tap \(u, v\) overwrites what an earlier one "
+                             r"wrote.*`\+=`"):
+        check_max_pool2d_backward(pool_backward_taps_assigned)
+
+
+def complex_conv2d(x, w, b=None, stride=1, padding=0):
+    return torch_conv2d(x, w, b, stride, padding) + 0j       # right values, complex dtype
+
+
+def complex_pool_backward(dout, x, kernel_size, stride=None):
+    return torch_max_pool2d_backward(dout, x, kernel_size, stride).astype(np.complex128)
+
+
+def complex_conv2d_backward(dout, x, w, stride=1, padding=0):
+    dx, dw, db = torch_conv2d_backward(dout, x, w, stride, padding)
+    return dx, dw.astype(complex), db
+
+
+@pytest.mark.parametrize("check, fn, what", [
+    (check_conv2d, complex_conv2d, "the feature map"),
+    (check_max_pool2d, lambda x, k, stride=None: torch_max_pool2d(x, k, stride) * (1 + 0j),
+     "the pooled feature map"),
+    (check_max_pool2d_backward, complex_pool_backward, "dx"),
+    (check_conv2d_backward, complex_conv2d_backward, "dweight"),
+])
+def test_a_complex_result_never_passes(check, fn, what):
+    with pytest.raises(SelfCheckError, match=rf"case 1 .*: {what} is complex \(complex128\)"):
+        check(fn)
+
+
+def test_a_complex_tensor_never_passes_the_bridge_check():
+    class Complex(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, kernel_size, stride):
+            return F.max_pool2d(x, kernel_size, stride).to(torch.complex128)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return None, None, None
+
+    with pytest.raises(SelfCheckError):
+        check_max_pool2d_function(Complex.apply)

@@ -1,0 +1,41 @@
+"""Self-checks for the home assignments: instant, specific feedback on your code.
+
+Each ``check_*`` function runs your function on a few small cases, from the simplest
+(one 5x5 image, one 3x3 kernel) to the tricky ones (stride that does not divide the
+input, overlapping windows, ties), and compares with an independent computation:
+cnnlib's reference layers (themselves tested against PyTorch) or PyTorch itself.
+
+* If everything agrees, it prints one line starting with ``✔``.
+* Otherwise it raises :class:`SelfCheckError` with what is wrong: the case, the
+  expected and actual shape, the first value that differs and by how much, and,
+  when the mistake is a usual one, which (a flipped kernel, padding on one side
+  only, a rounded-up output size, only the last channel summed, the stride missing
+  from the window position, gradients overwritten where windows overlap...).
+  In Jupyter the error shows as a short message, without a traceback.
+
+If your own code raises an error, that error is shown as usual (with the line of
+your code that failed), plus a note naming the case that triggered it.
+
+The checks never show a solution: they only say how your result differs.
+
+One module per assignment, one shared module for the reporting:
+
+=========================  ==================================================
+``_report``                the error, the comparison and the messages
+``conv_from_scratch``      assignment 1: conv2d, max_pool2d, backward passes,
+                           ``torch.autograd.Function`` wrappers
+``architectures``          assignment 2: whole models, VGG layers, ResNet block
+=========================  ==================================================
+"""
+from ._report import SelfCheckError
+from .architectures import check_basic_block, check_model, check_vgg_layers
+from .conv_from_scratch import (check_conv2d, check_conv2d_backward, check_conv2d_function,
+                                check_max_pool2d, check_max_pool2d_backward,
+                                check_max_pool2d_function)
+
+__all__ = [
+    "SelfCheckError",
+    "check_conv2d", "check_max_pool2d", "check_conv2d_backward", "check_max_pool2d_backward",
+    "check_conv2d_function", "check_max_pool2d_function",
+    "check_model", "check_vgg_layers", "check_basic_block",
+]

@@ -1,0 +1,129 @@
+"""The kernel a submission runs in: IPython's kernel behind a file-access guard.
+
+The grader starts this file instead of ``python -m ipykernel_launcher``::
+
+    python _kernel.py --scratch DIR [--deny PATH ...] -f CONNECTION_FILE
+
+Once the kernel has read its connection file, and before any student code runs, it
+installs an audit hook (PEP 578; it cannot be removed again) that refuses
+
+* writing, creating, renaming, deleting or changing the mode of any file outside
+  ``--scratch`` (the submission's scratch copy), so graded code cannot rewrite the
+  instructor sources, another submission or the marks;
+* reading or listing anything under a ``--deny`` path (the instructor sources with
+  their hidden tests, the other submissions, the grader's output) and the
+  environment or memory of other processes (``/proc/<pid>/...``);
+* starting programs (``subprocess``, ``os.system``, ``exec``, ``fork``), which would
+  run without the hook, and loading the C library functions that write or execute
+  through ``ctypes``.
+
+The environment the grader gives the kernel is already clean (no secrets).  The hook
+stops Python code; native code could still get around it, so grading for stakes
+belongs in a container or virtual machine as well (see the README).
+"""
+import os
+import resource
+import sys
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+_PATH_EVENTS = {                      # event -> indices of the arguments that are paths
+    "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.chmod": (0,),
+    "os.chown": (0,), "os.rename": (0, 1), "os.link": (0, 1), "os.symlink": (1,),
+    "os.truncate": (0,), "os.utime": (0,), "shutil.rmtree": (0,), "shutil.copyfile": (1,),
+    "shutil.copytree": (1,), "shutil.move": (0, 1), "os.setxattr": (0,),
+    "os.removexattr": (0,),
+}
+_LIST_EVENTS = {"os.listdir", "os.scandir"}
+_PROGRAM_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
+                   "os.fork", "os.forkpty", "pty.spawn", "os.startfile"}
+_NATIVE_NAMES = {"open", "open64", "openat", "openat64", "creat", "creat64", "fopen",
+                 "fopen64", "write", "pwrite", "unlink", "unlinkat", "rename", "renameat",
+                 "system", "execv", "execve", "execvp", "fork", "vfork", "posix_spawn",
+                 "chmod", "ptrace", "process_vm_writev", "dlopen"}
+
+
+def _inside(path, root):
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def make_guard(scratch, deny):
+    """The audit hook: ``scratch`` may be written, ``deny`` may not even be read."""
+    scratch = os.path.realpath(scratch)
+    deny = [os.path.realpath(d) for d in deny]
+    own = str(os.getpid())
+    writable = [scratch, "/dev/null"]
+
+    def real(path):
+        if isinstance(path, int):
+            return None
+        return os.path.realpath(os.fsdecode(path))
+
+    def refuse(what, path):
+        raise PermissionError(f"grading sandbox: {what} {path!r} is not allowed "
+                              f"(only the submission's own folder is writable)")
+
+    def check_read(path, what):
+        if path is None or _inside(path, scratch):      # its own copy, wherever it lies
+            return
+        if any(_inside(path, d) for d in deny):
+            refuse(what, path)
+        parts = path.split(os.sep)
+        if len(parts) > 2 and parts[1] == "proc" and parts[2].isdigit() and parts[2] != own:
+            refuse(what, path)
+
+    def check_write(path, what):
+        if path is not None and not any(_inside(path, w) for w in writable):
+            refuse(what, path)
+
+    def hook(event, args):
+        if event == "open":
+            path, mode, flags = (tuple(args) + (None, None, None))[:3]
+            target = real(path)
+            writing = ((isinstance(flags, int) and flags & _WRITE_FLAGS)
+                       or (isinstance(mode, str) and any(c in mode for c in "wax+")))
+            if writing:
+                check_write(target, "writing")
+            check_read(target, "reading")
+        elif event in _PATH_EVENTS:
+            for i in _PATH_EVENTS[event]:
+                if i < len(args) and isinstance(args[i], (str, bytes, os.PathLike)):
+                    check_write(real(args[i]), event)
+        elif event in _LIST_EVENTS:
+            if args and isinstance(args[0], (str, bytes, os.PathLike)):
+                check_read(real(args[0]), "listing")
+        elif event in _PROGRAM_EVENTS:
+            raise PermissionError(f"grading sandbox: starting programs ({event}) is not allowed")
+        elif event == "ctypes.dlsym" and len(args) > 1 and str(args[1]) in _NATIVE_NAMES:
+            raise PermissionError(f"grading sandbox: ctypes access to {args[1]} is not allowed")
+
+    return hook
+
+
+def main(argv):
+    scratch, deny, rest, i = None, [], [], 0
+    while i < len(argv):
+        if argv[i] == "--scratch":
+            scratch, i = argv[i + 1], i + 2
+        elif argv[i] == "--deny":
+            deny.append(argv[i + 1])
+            i += 2
+        else:
+            rest.append(argv[i])
+            i += 1
+    if scratch is None:
+        raise SystemExit("usage: _kernel.py --scratch DIR [--deny PATH ...] -f CONNECTION_FILE")
+    # The student's folder, not this one, is the first place imports look.
+    sys.path[0] = scratch
+    os.chdir(scratch)
+    size = 512 * 2 ** 20                 # no file larger than 512 MB (a full disk harms all)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    from ipykernel.kernelapp import IPKernelApp
+    app = IPKernelApp.instance()
+    app.initialize([sys.argv[0]] + rest)          # reads the connection file
+    sys.argv = [sys.argv[0]]
+    sys.addaudithook(make_guard(scratch, deny))
+    app.start()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
