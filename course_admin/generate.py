@@ -93,7 +93,7 @@ def _remove_regions(lines, begin, end, replace, where):
 
 
 def clear_solutions(source: str, cell_type: str = "code", where: str = "cell") -> str:
-    """The student version of one cell's text.
+    r"""The student version of one cell's text.
 
     Parameters
     ----------

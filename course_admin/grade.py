@@ -57,7 +57,7 @@ import time
 
 import nbformat
 
-from .generate import FAST_ENV, SOURCES, clear_solutions, hidden_lines, student_notebook
+from .generate import FAST_ENV, SOURCES, hidden_lines, student_notebook
 
 __all__ = ["STATUSES", "Assignment", "Result", "load_assignments", "find_submissions",
            "grade_notebook", "grade_class", "main"]
@@ -366,7 +366,7 @@ def grade_notebook(path, assignment, timeout=120, fast=True, deny=(), threads=1,
     scratch = tempfile.mkdtemp(prefix="submission-")
     km = None
     try:
-        notebook_path = _copy_submission(path, scratch)
+        _copy_submission(path, scratch)
         env = _kernel_env(scratch, fast, threads)
         _copy_matplotlib_cache(env["MPLCONFIGDIR"])
         for cell in nb.cells:

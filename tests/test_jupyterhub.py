@@ -57,7 +57,8 @@ def hub(tmp_path_factory):
                COURSE_HUB_ADMIN_TOKEN=token, COURSE_HUB_PASSWORD=PASSWORD)
     log = open(root / "hub.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "jupyterhub", "-f", str(REPO / "course_admin" / "jupyterhub_config.py"),
+        [sys.executable, "-m", "jupyterhub",
+         "-f", str(REPO / "course_admin" / "jupyterhub_config.py"),
          f"--JupyterHub.hub_port={_free_port()}",
          f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{_free_port()}"],
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -15,7 +15,7 @@ The script is idempotent: it inserts the cells where they are missing and rewrit
 where they differ from the current text, and changes nothing else. It edits the lessons
 (``notebooks/*.ipynb``) and the instructor sources of the assignments
 (``notebooks/assignments/source/*.ipynb``, whose badge points at the student version), then
-regenerates the student versions with ``cnnlib.grading.generate``. Run it from anywhere:
+regenerates the student versions with ``course_admin.generate``. Run it from anywhere:
 
     python website/colab_cells.py          # update the notebooks
     python website/colab_cells.py --check  # only report which notebooks are out of date
@@ -144,9 +144,9 @@ def main(argv=None):
             print(f"out of date: {notebook.relative_to(REPO)}")
         return 1 if stale else 0
     sys.path.insert(0, str(REPO))
-    from cnnlib import grading
+    from course_admin.generate import generate
 
-    for student, changed in grading.generate(SOURCES).items():
+    for student, changed in generate(SOURCES).items():
         if changed:
             print(f"regenerated {pathlib.Path(student).relative_to(REPO)}")
     return 0
