@@ -700,3 +700,36 @@ def test_a_complex_tensor_never_passes_the_bridge_check():
 
     with pytest.raises(SelfCheckError):
         check_max_pool2d_function(Complex.apply)
+
+
+# ----------------------------------------------------------------- the library and the assignment
+def test_the_librarys_resnet_block_passes_the_assignments_self_check(capsys):
+    """cnnlib.models' BasicBlock, given torchvision's shortcut, is what assignment 2 asks for."""
+    from cnnlib.models.resnet import BasicBlock
+
+    def library_block(in_channels, out_channels, stride=1):
+        shortcut = None
+        if stride != 1 or in_channels != out_channels:
+            shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
+                                     nn.BatchNorm2d(out_channels))
+        return BasicBlock(in_channels, out_channels, stride, downsample=shortcut)
+
+    check_basic_block(library_block, name="cnnlib.models.resnet.BasicBlock")
+    assert "✔" in capsys.readouterr().out
+
+
+def test_the_librarys_vgg_layers_differ_from_the_assignment_only_as_documented(capsys):
+    """Without batch norm they pass; with it the library keeps torchvision's biases."""
+    from cnnlib.models.vgg import make_layers
+
+    def in_assignment_order(cfg, in_channels, batch_norm):
+        return make_layers(cfg, batch_norm=batch_norm, in_channels=in_channels)
+
+    def without_batch_norm(cfg, in_channels, batch_norm):
+        return in_assignment_order(cfg, in_channels, False)
+
+    with pytest.raises(SelfCheckError, match="batch_norm=True each convolution is followed"):
+        check_vgg_layers(without_batch_norm)   # the check does look at batch_norm=True
+    with pytest.raises(SelfCheckError, match=r"needs\s+no bias"):
+        check_vgg_layers(in_assignment_order)
+    assert "keeps the bias" in make_layers.__doc__

@@ -54,6 +54,14 @@ def make_layers(cfg, batch_norm=False, in_channels=3):
     Returns
     -------
     nn.Sequential
+
+    Notes
+    -----
+    Assignment 2's ``make_vgg_layers(cfg, in_channels, batch_norm)`` builds the same
+    layers, with two differences: its arguments come in another order, and with
+    batch normalisation its convolutions have no bias (BatchNorm's beta is the bias).
+    This function keeps the bias, as torchvision's ``vgg16_bn`` does, so that
+    torchvision's weights load into it unchanged.
     """
     layers = []
     for v in cfg:
