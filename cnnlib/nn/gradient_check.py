@@ -9,7 +9,7 @@ import copy
 
 import numpy as np
 
-from ._checks import check_same_shape
+from .._validate import check_same_shape
 from .modules import Module
 
 __all__ = ["numerical_gradient", "rel_error", "GradcheckReport", "gradcheck"]

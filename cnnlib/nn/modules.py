@@ -32,7 +32,7 @@ import numpy as np
 from ..conv import conv2d, conv2d_backward
 from ..pool import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
 from . import functional as F
-from ._checks import check_in_range, check_int_pair, check_positive_int
+from .._validate import check_in_range, check_int_pair, check_positive_int
 
 __all__ = ["Parameter", "Module", "Sequential", "Conv2d", "Linear", "MaxPool2d", "AvgPool2d",
            "ReLU", "Sigmoid", "Tanh", "Flatten", "BatchNorm2d", "Dropout"]

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from ._checks import check_in_range, check_real
+from .._validate import check_in_range, check_real
 from .modules import Parameter
 
 __all__ = ["Optimizer", "SGD", "Adam"]
