@@ -50,6 +50,11 @@ def make_guard(scratch, deny):
     """The audit hook: ``scratch`` may be written, ``deny`` may not even be read."""
     scratch = os.path.realpath(scratch)
     deny = [os.path.realpath(d) for d in deny]
+    # The Python installation the kernel runs on stays readable even where it lies inside
+    # a denied folder (a virtual environment under the temporary folder): its lazy
+    # imports must work, and it holds no instructor file.
+    installation = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix,
+                                                          sys.exec_prefix)})
     own = str(os.getpid())
     writable = [scratch, "/dev/null"]
 
@@ -64,6 +69,8 @@ def make_guard(scratch, deny):
 
     def check_read(path, what):
         if path is None or _inside(path, scratch):      # its own copy, wherever it lies
+            return
+        if any(_inside(path, p) for p in installation):
             return
         if any(_inside(path, d) for d in deny):
             refuse(what, path)
