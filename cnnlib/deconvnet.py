@@ -1,7 +1,7 @@
 """Zeiler and Fergus's DeconvNet (2014): project one activation back to pixel space (NumPy).
 
 To see what a channel deep in a trained CNN responds to, Zeiler and Fergus ran the network
-backwards from one strong activation, undoing each layer with its approximate inverse:
+backwards from one strong activation, undoing each layer with its approximate inverse::
 
     forward layer             DeconvNet step going down
     ------------------------  ---------------------------------------------------------
@@ -17,7 +17,7 @@ activation with respect to the input (``conv_transpose2d`` is the input gradient
 in how it passes a ReLU going down: it rectifies the signal from above instead of masking
 it with where the forward pass was positive.
 
-A network is a list of layers in forward order, each a tuple:
+A network is a list of layers in forward order, each a tuple::
 
     ("conv", weight (C_out, C_in, kH, kW), bias (C_out,) or None, padding)
     ("relu",)

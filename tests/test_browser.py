@@ -8,6 +8,7 @@ Needs Debian's ``chromium`` (``.ci/run`` installs it). Locally it is skipped whe
 Chromium is missing; deselect it with ``pytest -m "not browser"``. In CI (``CI=true``)
 a missing browser is a failure, not a skip.
 """
+import contextlib
 import json
 import os
 import pathlib
@@ -39,18 +40,28 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-sync", "--disable-dev-shm-usage"]
 
 
-@pytest.fixture
-def browser():
+@contextlib.contextmanager
+def chromium(required):
+    """Debian's headless Chromium under Playwright; a skip, or a failure if ``required``."""
     if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is not installed; .ci/run installs Debian's chromium package")
+        if required:
+            pytest.fail("Chromium is not installed; .ci/run and .ci/website install Debian's "
+                        "chromium package")
         pytest.skip("Chromium not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser():
+    with chromium(required=bool(os.environ.get("CI"))) as launched:
+        yield launched
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from test_browser import ARTIFACTS, chromium
 from test_website import SITE
 
 pytestmark = [pytest.mark.website, pytest.mark.browser]
@@ -47,16 +47,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser():
-    if CHROMIUM is None:
-        if os.environ.get("CI") or os.environ.get("CNNLIB_WEBSITE_REQUIRED"):
-            pytest.fail("Chromium is not installed; .ci/website installs Debian's chromium")
-        pytest.skip("Chromium not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    required = bool(os.environ.get("CI") or os.environ.get("CNNLIB_WEBSITE_REQUIRED"))
+    with chromium(required) as launched:
+        yield launched
 
 
 @pytest.fixture
