@@ -118,7 +118,7 @@ def test_lenet_input_errors():
         models.lenet5()(torch.randn(1, 1, 32, 32))
     with pytest.raises(ValueError, match=r"\(N, 1, 32, 32\)"):
         models.lenet5_classic()(torch.randn(1, 1, 28, 28))
-    with pytest.raises(ValueError, match="num_classes must be a positive int"):
+    with pytest.raises(ValueError, match="num_classes must be >= 1, got 0"):
         models.lenet5(num_classes=0)
 
 

@@ -40,7 +40,7 @@ def test_se_block_equals_torchvision_ops():
 
 
 def test_se_block_rejects_bad_arguments_and_input():
-    with pytest.raises(ValueError, match="channels must be a positive int"):
+    with pytest.raises(ValueError, match="channels must be >= 1, got 0"):
         SqueezeExcitation(0)
     with pytest.raises(ValueError, match=r"reduction \(16\) must be at most channels \(8\)"):
         SqueezeExcitation(8)

@@ -1,4 +1,5 @@
-"""Argument checks shared by the model factories."""
+"""Input checks shared by the model factories (their argument checks are cnnlib's own)."""
+from .._validate import check_positive_int
 
 __all__ = ["check_input", "check_positive_int", "is_meta"]
 
@@ -21,11 +22,6 @@ def check_input(x, name, in_channels, size=None, min_size=None, why=""):
     if min_size is not None and min(shape[2:]) < min_size:
         raise ValueError(f"{name} needs images of at least {min_size}x{min_size} pixels ({why}), "
                          f"got {shape[2]}x{shape[3]}; resize or pad the images first")
-
-
-def check_positive_int(value, name):
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
 
 
 def is_meta(module):
