@@ -25,6 +25,8 @@ import sys
 
 import torch
 
+from ._validate import check_positive_int
+
 __all__ = ["default_device", "cpu_cores", "thread_count", "threads", "default_workers"]
 
 
@@ -72,9 +74,7 @@ def thread_count(num_threads=None) -> int:
         A positive int forces that many threads.
     """
     if num_threads is not None:
-        if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 1:
-            raise ValueError(f"num_threads must be a positive int, got {num_threads!r}")
-        return num_threads
+        return check_positive_int(num_threads, "num_threads")
     cores = cpu_cores()
     # torch's threads wait for each other at every operation: when another
     # process takes one of the cores they stall (LeNet-5's training steps ran

@@ -32,6 +32,8 @@ import warnings
 
 import numpy as np
 
+from ._validate import check_positive_int
+
 __all__ = [
     "confusion_matrix",
     "confusion_matrix_naive",
@@ -77,9 +79,7 @@ def _num_classes(num_classes, *ys):
     largest = max(int(y.max()) for y, _ in ys)
     if num_classes is None:
         return largest + 1
-    if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool) \
-            or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+    check_positive_int(num_classes, "num_classes")
     for y, name in ys:
         if y.max() >= num_classes:
             raise ValueError(f"{name} holds the label {y.max()}, but num_classes={num_classes} "
@@ -453,8 +453,7 @@ def top_k_accuracy_score(y_true, y_score, k=5):
     from ``accuracy_score(y_true, y_score.argmax(1))``.
     """
     y_true, y_score = _class_scores(y_true, y_score)
-    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    check_positive_int(k, "k")
     if k > y_score.shape[1]:
         raise ValueError(f"k={k} is larger than the number of classes in y_score "
                          f"(C={y_score.shape[1]}); top-k needs at least k classes")
@@ -721,9 +720,8 @@ def _label_maps(y_true, y_pred, num_classes):
     if maps[0].shape != maps[1].shape:
         raise ValueError(f"y_true and y_pred must have the same shape, "
                          f"got {maps[0].shape} and {maps[1].shape}")
-    if num_classes is not None and (not isinstance(num_classes, numbers.Integral)
-                                    or isinstance(num_classes, bool) or num_classes < 1):
-        raise ValueError(f"num_classes must be a positive integer, got {num_classes!r}")
+    if num_classes is not None:
+        check_positive_int(num_classes, "num_classes")
     for name, y in zip(("y_true", "y_pred"), maps):
         if y.min() < 0:
             raise ValueError(f"{name} holds the label {y.min()}; class labels must be 0..C-1")

@@ -11,17 +11,11 @@ pixel belongs to the digit whose ink it holds, everything else is background::
 each, at a random offset, so digits never overlap and every mask is unambiguous.  The
 same ``seed`` gives the same canvases.
 """
-import numbers
-
 import numpy as np
 
+from ._validate import check_positive_int
+
 __all__ = ["digit_canvases"]
-
-
-def _positive_int(value, name):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def digit_canvases(images, labels, n, canvas_size=64, grid=2, fill=0.75, threshold=0.5,
@@ -73,7 +67,7 @@ def digit_canvases(images, labels, n, canvas_size=64, grid=2, fill=0.75, thresho
                          f"got {labels.shape}")
     if labels.dtype.kind not in "biu" or labels.min() < 0:
         raise ValueError("labels must be integer classes 0..K-1")
-    n, canvas_size, grid = (_positive_int(v, name) for v, name in
+    n, canvas_size, grid = (check_positive_int(v, name) for v, name in
                             ((n, "n"), (canvas_size, "canvas_size"), (grid, "grid")))
     if not 0 < fill <= 1:
         raise ValueError(f"fill must be a probability in (0, 1], got {fill!r}")

@@ -451,8 +451,10 @@ def test_error_empty():
 
 
 def test_error_bad_num_classes():
-    with pytest.raises(ValueError, match="num_classes must be a positive integer"):
+    with pytest.raises(ValueError, match="num_classes must be >= 1, got 0"):
         metrics.confusion_matrix([0], [0], num_classes=0)
+    with pytest.raises(TypeError, match="num_classes must be an int, got float 2.0"):
+        metrics.confusion_matrix([0], [0], num_classes=2.0)
 
 
 def test_error_class_scores_need_two_dimensions():
@@ -466,8 +468,10 @@ def test_error_k_larger_than_classes():
 
 
 def test_error_k_not_positive():
-    with pytest.raises(ValueError, match="k must be a positive integer"):
+    with pytest.raises(ValueError, match="k must be >= 1, got 0"):
         metrics.top_k_error([0, 1, 2], np.eye(3), k=0)
+    with pytest.raises(TypeError, match="k must be an int, got bool True"):
+        metrics.top_k_accuracy_score([0, 1, 2], np.eye(3), k=True)
 
 
 def test_error_binary_scores_need_one_dimension():

@@ -78,5 +78,5 @@ def test_bad_input(y_true, y_pred, error, words):
 def test_label_out_of_range():
     with pytest.raises(ValueError, match="num_classes=2 allows only 0..1"):
         iou_per_class(TRUE, PRED, num_classes=2)
-    with pytest.raises(ValueError, match="num_classes must be a positive integer"):
+    with pytest.raises(ValueError, match="num_classes must be >= 1, got 0"):
         mean_iou(TRUE, PRED, num_classes=0)

@@ -38,7 +38,7 @@ def test_each_digit_is_pasted_whole_and_labelled():
 
 @pytest.mark.parametrize("kwargs, words", [
     (dict(canvas_size=50), "smaller than the 28x28 digits"),
-    (dict(n=0), "n must be a positive integer"),
+    (dict(n=0), "n must be >= 1, got 0"),
     (dict(fill=0), "fill must be a probability"),
 ])
 def test_bad_arguments(kwargs, words):

@@ -179,8 +179,10 @@ def test_threads_are_restored_after_fit():
     fit(fresh(), (x, y), epochs=1, num_threads=1, progress=False)
     assert torch.get_num_threads() == before
     assert 1 <= cpu_cores() <= os.cpu_count()
-    with pytest.raises(ValueError, match="num_threads must be a positive int"):
+    with pytest.raises(ValueError, match="num_threads must be >= 1, got 0"):
         fit(fresh(), (x, y), num_threads=0)
+    with pytest.raises(TypeError, match="num_threads must be an int, got float"):
+        fit(fresh(), (x, y), num_threads=1.0)
 
 
 def test_seed_everything_makes_numpy_and_torch_repeat():
@@ -197,8 +199,10 @@ def test_argument_errors(tmp_path):
     model = fresh()
     with pytest.raises(ValueError, match="epochs must be a non-negative int"):
         fit(model, (x, y), epochs=-1)
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(ValueError, match="batch_size must be >= 1, got 0"):
         fit(model, (x, y), batch_size=0)
+    with pytest.raises(ValueError, match=r"checkpoint_every \(steps\) must be >= 1, got 0"):
+        fit(model, (x, y), checkpoint=tmp_path / "run.pt", checkpoint_every=0)
     with pytest.raises(ValueError, match="checkpoint_every needs a checkpoint path"):
         fit(model, (x, y), checkpoint_every=3)
     with pytest.raises(ValueError, match="X has 10 samples but y has 9"):

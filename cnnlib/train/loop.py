@@ -23,6 +23,7 @@ from torch import nn
 from torch.utils.data import IterableDataset
 from tqdm.auto import tqdm
 
+from .._validate import check_positive_int
 from ..device import default_device, default_workers, thread_count, threads
 from .batches import as_dataset, epoch_order, index_batches, iterable_batches, split_pair
 from .checkpoint import hyperparameters, resume_from, save_checkpoint
@@ -56,18 +57,15 @@ def _make_scheduler(scheduler, opt):
     return scheduler(opt) if callable(scheduler) and not hasattr(scheduler, "step") else scheduler
 
 
-def _check_positive_int(value, name, what=""):
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ValueError(f"{name} must be a positive int{what}, got {value!r}")
-
-
 def _check_fit_arguments(model, epochs, batch_size, checkpoint, checkpoint_every):
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-    _check_positive_int(batch_size, "batch_size")
-    _check_positive_int(checkpoint_every, "checkpoint_every", " (steps)")
+    if batch_size is not None:                 # None: the whole data set per step
+        check_positive_int(batch_size, "batch_size")
+    if checkpoint_every is not None:
+        check_positive_int(checkpoint_every, "checkpoint_every (steps)")
     if checkpoint_every is not None and checkpoint is None:
         raise ValueError("checkpoint_every needs a checkpoint path to save to")
 
