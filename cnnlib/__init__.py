@@ -55,7 +55,8 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-_LAZY = ("models", "train", "device", "torch_ops", "viz", "widgets")
+_LAZY = ("models", "train", "device", "torch_ops", "viz", "widgets", "landscape", "deconvnet",
+         "segmentation", "selfcheck")
 _LAZY_NAMES = {"fit": "train", "evaluate": "train", "predict": "train"}
 
 
