@@ -2,24 +2,27 @@
 
 Before a convolution or pooling layer slides its kernel over an image, the image is
 *padded*: cells are added around the last two axes (H, W), so that the kernel can also
-sit on the border pixels.  The lecture asks two questions about it:
+sit on the border pixels.  A padding says two things:
 
-- *how much* padding: an int or a pair per axis, or one of "valid" (none), "same" (the
-  output keeps the input's size at stride 1) and "full" (every partial overlap of kernel
-  and input counts); ``conv_padding`` turns any of them into explicit
+- *how much*: an int or a pair per axis, or one of the lecture's "valid" (none), "same"
+  (the output keeps the input's size at stride 1) and "full" (every partial overlap of
+  kernel and input counts); ``conv_padding`` turns any of them into explicit
   ``((top, bottom), (left, right))``;
-- *what the new cells hold*, the ``padding_mode``: "zeros", "reflect", "replicate" or
-  "circular", as in ``torch.nn.Conv2d``; ``pad2d`` pads an ``(N, C, H, W)`` array (any
-  ``(..., H, W)`` in fact) like ``torch.nn.functional.pad``.
+- *what the new cells hold*: a constant ("zeros", the ``padding_mode`` of
+  ``torch.nn.Conv2d``, or any ``value`` with "constant": max pooling pads with ``-inf``),
+  or copies of the image's own cells ("reflect", "replicate", "circular"); ``pad2d`` pads
+  an ``(N, C, H, W)`` array (any ``(..., H, W)`` in fact) like ``torch.nn.functional.pad``.
 
-The padding fixes the output size.  Per axis, for a kernel of ``k`` taps:
+The padding fixes the output size.  Per axis, for a kernel of ``k`` taps, the lecture's
+formula is
 
     H_out = floor((H + pad_top + pad_bottom - dilation * (k - 1) - 1) / stride) + 1
 
-``conv_output_size`` computes it, and refuses a kernel larger than the padded input with
-an error that says how much padding would do.  ``cnnlib.unfold``, ``cnnlib.conv`` and
-``cnnlib.pool`` build on these functions; the backward passes hand the gradient of the
-padded array back to the input with ``_unpad2d``, the adjoint of ``pad2d``.
+``conv_output_size`` computes it with the lecture's names (``kernel_size``, ``stride``,
+``padding``, ``dilation``), and refuses a kernel larger than the padded input with an
+error that says how much padding would make it fit.  ``cnnlib.unfold``, ``cnnlib.conv``
+and ``cnnlib.pool`` build on these functions; the backward passes hand the gradient of
+the padded array back to the input with ``_unpad2d``, the adjoint of ``pad2d``.
 """
 import numpy as np
 

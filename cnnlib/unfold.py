@@ -1,7 +1,7 @@
 """Unfolding windows: every place a kernel visits, as a view, as slices or as columns.
 
-A convolution or pooling layer reads its padded input window by window.  For the kernel
-tap ``(u, v)``, the window at output position ``(i, j)`` holds the cell
+A convolution or pooling layer reads its padded input window by window: the window of
+output position ``(i, j)`` holds, at kernel tap ``(u, v)``, the cell
 
     x_padded[n, c, i*stride + u*dilation, j*stride + v*dilation]
 
@@ -11,10 +11,12 @@ This module lays those cells out in the three forms the layers use:
   ``(N, C, H_out, W_out, kH, kW)``; nothing is copied;
 - ``tap_slices``: for each tap ``(u, v)``, the one strided slice of ``x_padded`` that it
   reads at every position, so a loop over the kH*kW taps replaces the loop over
-  positions (pooling and the depthwise convolution sum or compare whole slices);
+  positions (pooling compares or sums whole slices, the depthwise convolution scales and
+  adds them);
 - ``im2col``: the windows copied into columns, shape
   ``(N, groups, C // groups * kH * kW, H_out * W_out)``, one column per output position,
-  so that a convolution is one matrix product with ``weight.reshape(C_out, -1)``.
+  so that a convolution is one matrix product (per group) with
+  ``weight.reshape(C_out, -1)``.
   ``col2im``, its adjoint, folds columns back onto the image, adding where windows
   overlap: the last step of the input gradient.
 
