@@ -1,10 +1,10 @@
 """cnnlib: the shared library of the CNN course.
 
-The NumPy core (``signal``, ``kernels``, ``conv``, ``pool``, ``nn``) needs only
-NumPy and is imported here with its public names, so ``cnnlib.conv2d`` works
-straight away.  The PyTorch parts (``models``, ``train``, ``device``,
-``torch_ops``) and the Jupyter parts (``viz``, ``widgets``) are loaded on first
-use, e.g. ``cnnlib.models.resnet18()`` or ``cnnlib.fit(...)``, so
+The NumPy core (``signal``, ``kernels``, ``padding``, ``unfold``, ``conv``, ``pool``,
+``nn``) needs only NumPy and is imported here with its public names, so
+``cnnlib.conv2d`` works straight away.  The PyTorch parts (``models``, ``train``,
+``device``, ``torch_ops``) and the Jupyter parts (``viz``, ``widgets``) are loaded on
+first use, e.g. ``cnnlib.models.resnet18()`` or ``cnnlib.fit(...)``, so
 ``import cnnlib`` stays light.
 """
 import importlib
@@ -23,21 +23,22 @@ from .metrics import (
     precision_recall_curve, average_precision_score, mean_average_precision, accuracy_per_mparam,
     most_confused, confident_mistakes,
 )
-from . import conv, pool
-from .conv import (
-    conv2d, conv2d_naive, conv1d, conv_output_size, conv_padding, pad2d, sliding_windows,
-    im2col,
-)
+from . import padding, unfold, conv, pool
+from .padding import conv_output_size, conv_padding, pad2d
+from .unfold import sliding_windows, im2col
+from .conv import conv2d, conv2d_naive, conv1d
 from .pool import (
     max_pool2d, max_pool2d_naive, avg_pool2d, lp_pool2d, global_avg_pool2d, pool_output_size,
 )
-from .conv import col2im, conv2d_backward, conv2d_backward_naive, conv_transpose2d
+from .unfold import col2im
+from .conv import conv2d_backward, conv2d_backward_naive, conv_transpose2d
 from .pool import (
     max_pool2d_backward, max_pool2d_backward_naive, avg_pool2d_backward, lp_pool2d_backward,
 )
 from . import nn
 
-# The NumPy core, loaded with the package.
+# The NumPy core, loaded with the package (the modules padding and unfold are left out:
+# ``from cnnlib import *`` must not overwrite a student's variable ``padding``).
 __all__ = [
     "data", "mnist", "fashion_mnist", "mnist_arrays", "fashion_mnist_arrays", "signal", "kernels",
     "correlate1d", "correlate1d_naive", "convolve1d", "correlate2d", "correlate2d_naive",

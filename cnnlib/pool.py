@@ -5,7 +5,7 @@ one number: its maximum, its mean, or its Lp norm.  Arguments and the output siz
 follow ``torch.nn.functional`` (``max_pool2d``, ``avg_pool2d``, ``lp_pool2d``), so
 PyTorch serves as the oracle in the tests.  The fast versions loop over the kernel's
 taps, not over positions: each tap reads one strided slice of the input
-(``cnnlib.conv.tap_slices``), so a window's maximum or sum is built from kH*kW
+(``cnnlib.unfold.tap_slices``), so a window's maximum or sum is built from kH*kW
 whole-array operations.  ``max_pool2d_naive`` and ``max_pool2d_backward_naive`` spell
 max pooling out with loops.  The output size is ``conv_output_size``'s formula:
 
@@ -23,7 +23,8 @@ import numpy as np
 
 from ._validate import as_ints, batched, check_shape, compute_dtype, real_array, result_dtype
 from ._validate import size_text
-from .conv import conv_output_size, pad2d, tap_slices
+from .padding import conv_output_size, pad2d
+from .unfold import tap_slices
 
 __all__ = ["pool_output_size", "max_pool2d", "max_pool2d_naive", "avg_pool2d", "lp_pool2d",
            "global_avg_pool2d", "max_pool2d_backward", "max_pool2d_backward_naive",

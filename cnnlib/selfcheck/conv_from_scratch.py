@@ -13,7 +13,7 @@ import numpy as np
 
 from ..conv import conv2d as _conv2d_ref
 from ..conv import conv2d_backward as _conv2d_backward_ref
-from ..conv import sliding_windows
+from ..unfold import sliding_windows
 from ..pool import max_pool2d as _max_pool2d_ref
 from ..pool import max_pool2d_backward as _max_pool2d_backward_ref
 from ._report import (SelfCheckError, agree, as_array, call, case_arrays, check_dtype,

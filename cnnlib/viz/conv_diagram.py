@@ -11,7 +11,7 @@ from matplotlib import colors as mcolors
 from matplotlib.patches import Rectangle
 
 from .._validate import as_ints
-from ..conv import conv_output_size, conv_padding
+from ..padding import conv_output_size, conv_padding
 from .palette import FONT_SIZE, OKABE_ITO, light
 
 # Input blue, output orange (never green against red); the kernel's taps and the current

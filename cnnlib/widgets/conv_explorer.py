@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from IPython.display import display
 
-from ..conv import conv_output_size
+from ..padding import conv_output_size
 from ..viz.conv_diagram import conv_diagram, conv_geometry
 from ._layout import controls_layout, picture_layout, row_layout, status_html
 
