@@ -164,9 +164,9 @@ def test_explorer_rejects_unknown_initial_kernel():
 def test_apply_kernel_with_stride_equals_torch(stride, mode, padding):
     import torch
 
-    k = kernels.KERNELS["sobel vertical"]
+    k = kernels.KERNELS["sobel vertical"]          # read-only: torch.tensor copies it
     theirs = torch.nn.functional.conv2d(torch.from_numpy(IMAGE)[None, None],
-                                        torch.from_numpy(k)[None, None], stride=stride,
+                                        torch.tensor(k)[None, None], stride=stride,
                                         padding=padding)[0, 0].numpy()
     np.testing.assert_allclose(apply_kernel(IMAGE, k, "correlate", mode, stride=stride), theirs,
                                atol=1e-12)
