@@ -480,6 +480,24 @@ def test_check_model_counts_parameters_and_reports_stubs():
         check_model(Stub)
 
 
+class ForwardStub(nn.Module):
+    """Built, but its forward is still the assignment's stub."""
+
+    def __init__(self, *args):
+        super().__init__()
+        self.conv = nn.Conv2d(16, 16, 3, padding=1)
+
+    def forward(self, x):
+        raise NotImplementedError("conv, BN, ReLU, conv, BN, add the shortcut, ReLU")
+
+
+@pytest.mark.parametrize("check", [check_model, check_basic_block])
+def test_a_forward_stub_is_named_with_its_hint(check):
+    with pytest.raises(SelfCheckError, match=r"ForwardStub\.forward is not written yet: .*"
+                                             r"hint: conv, BN, ReLU"):
+        check(ForwardStub)
+
+
 def make_vgg_layers(cfg, in_channels=1, batch_norm=True, kernel=3, padding=1, bias=None):
     layers = []
     for v in cfg:

@@ -12,6 +12,15 @@ from ._report import SelfCheckError, call, difference
 __all__ = ["check_model", "check_vgg_layers", "check_basic_block"]
 
 
+def _forward(module, x, name):
+    """``module(x)``, with a stub's NotImplementedError turned into a clear message."""
+    try:
+        return module(x)
+    except NotImplementedError as exc:
+        raise SelfCheckError(f"{name}.forward is not written yet: it raises "
+                             f"NotImplementedError (hint: {exc}).") from None
+
+
 # --------------------------------------------------------------------------- whole models
 def _leaf_shapes(model, x):
     """Input shape of every leaf module for input ``x``, as far as the forward gets."""
@@ -64,10 +73,7 @@ def check_model(model, num_classes=10, input_size=(1, 28, 28), params=None, name
     x = torch.randn((4,) + tuple(input_size), generator=torch.Generator().manual_seed(0))
     model.train()
     try:
-        out = model(x)
-    except NotImplementedError as exc:
-        raise SelfCheckError(f"{name}.forward is not written yet: it raises "
-                             f"NotImplementedError (hint: {exc}).") from None
+        out = _forward(model, x, name)
     except RuntimeError as exc:
         for layer_name, layer, shape in _leaf_shapes(model, x):
             if isinstance(layer, nn.Linear) and shape[-1] != layer.in_features:
@@ -180,10 +186,7 @@ def check_basic_block(BasicBlock, name=None):
         case = f"{number} ({desc})"
         block = call(BasicBlock, name, case, c_in, c_out, s)
         try:
-            out = block(x)
-        except NotImplementedError as exc:
-            raise SelfCheckError(f"{name}.forward is not written yet: it raises "
-                                 f"NotImplementedError (hint: {exc}).") from None
+            out = _forward(block, x, name)
         except RuntimeError as exc:
             exc.add_note(f"[self-check] {name}, case {case}: with a different number of "
                          f"channels or stride 2 the shortcut must change shape too: a 1x1 "
