@@ -137,9 +137,21 @@ def test_light_and_set_style():
         assert [matplotlib.colors.to_hex(f"C{i}") for i in range(8)] == \
             [c.lower() for c in palette.PALETTE]
         assert matplotlib.rcParams["image.cmap"] == palette.SEQUENTIAL
+        # legible on a 1280x720 projector: at least 150 dpi and 14 pt text
+        assert matplotlib.rcParams["figure.dpi"] >= 150
+        assert min(matplotlib.rcParams["font.size"], matplotlib.rcParams["xtick.labelsize"],
+                   matplotlib.rcParams["legend.fontsize"]) >= 14
 
 
 # --------------------------------------------------------------------------- the figures
+@pytest.fixture(autouse=True)
+def course_style():
+    """Every figure test draws as a notebook does: after ``set_style()``."""
+    with matplotlib.rc_context():
+        palette.set_style()
+        yield
+
+
 def texts(fig):
     return [t for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
 
