@@ -71,7 +71,7 @@ def still(source):
                f"kernel and the feature map it gives. {state['text']}")
         text = state["text"]
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight")   # the course style
     plt.close(fig)
     return buffer.getvalue(), alt, text
 
