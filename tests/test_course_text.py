@@ -9,6 +9,8 @@
     assignment task that exists; 3 to 6 objectives per lesson; quizzes numbered in order.
 (d) The guide's student-time table is what website/guide/student_time.py computes from the
     notebooks today, and no lesson is over 75 minutes.
+(e) Every cell of a lesson has its slide type (the decks are built from them), titles open
+    slides and sub-slides.
 """
 import importlib.util
 import json
@@ -54,10 +56,13 @@ def relative(path):
 # --------------------------------------------------------------------------- (a) attendance
 # One alternation, matched without overlaps, so "the lecture's" counts once.
 ATTENDANCE = re.compile(
-    r"\bthe\s+lectures?(?:['’]s?)?(?!\w)"
+    r"\bthe\s+(?:[\w-]+\s+){0,2}?lectures?(?:['’]s?)?(?!\w)"
     r"|\bthis\s+lecture\b"
+    r"|\(\s*(?:introductory\s+)?lecture\s*\)"
+    r"|\b(?:these|those|both|several|two|our)\s+(?:[\w-]+\s+)?(?:lectures|slides|decks)\b"
     r"|\blectures?['’]s?(?=\W)"
-    r"|\bthe\s+(?:slide|deck)s?\b"
+    # ("the slide decks" of this course, built from its notebooks, are not a lecture's)
+    r"|\bthe\s+(?:slide|deck)s?\b(?!-|\s+decks?\b)"
     r"|\bQuiz\s+Q\d+(?:-\d+)?", re.IGNORECASE)
 COURSE_CODE = re.compile(r"\bCS\s?615\b|\bECE\s?285\b|\bCS-E\s?4890\b|\bMIPT\b|\bCS\s?231n\b",
                          re.IGNORECASE)
@@ -111,10 +116,14 @@ def phrases_in(path):
 
 
 def test_attendance_phrases_are_recognised():
+    assert attendance_phrases("the introductory lecture pads; the MIPT lecture's slide; Quiz "
+                              "(lecture); several decks; two pooling slides; a lecture's rule") \
+        == ["the introductory lecture", "the MIPT lecture's", "(lecture)", "several decks",
+            "two pooling slides", "lecture's", "MIPT"]
     text = ("As the lecture showed, the slides and this lecture's quiz (Quiz Q2-1) say; the "
             "lectures' notation, MIPT's ResNet recipe, ECE 285 and CS-E4890 agree. The slider "
             "moves; a published lecture slide (Nguyen, ECE 285, UC San Diego, 2023) says; the "
-            "lecturer's guide and the lesson's deck are fine.")
+            "lecturer's guide, the lesson's deck and the slide decks are fine.")
     assert attendance_phrases(text) == [
         "the lecture", "the slides", "this lecture", "Quiz Q2-1", "the lectures'",
         "MIPT", "ECE 285", "CS-E4890"]
@@ -284,3 +293,28 @@ def test_no_lesson_over_75_minutes(path):
     (row,) = [r for r in student_time.rows() if r[0] == path.name]
     assert row[5] <= student_time.LIMIT_MINUTES, \
         f"{path.name}: {row[5]:.0f} minutes of student time (limit {student_time.LIMIT_MINUTES})"
+
+
+# --------------------------------------------------------------------------- (e) slide tags
+SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
+
+
+def slide_tag_problems(path):
+    """Cells of a lesson whose slide type is missing or breaks the course's convention."""
+    problems = []
+    for i, (cell, text) in enumerate(cell_sources(path)):
+        kind = cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
+        if kind not in SLIDE_TYPES:
+            problems.append(f"cell {i}: slide_type {kind!r}")
+        elif cell["cell_type"] == "markdown" and re.match(r"#{1,2} ", text) and kind != "slide":
+            problems.append(f"cell {i}: a '#'/'##' title must open a slide, not {kind!r}")
+        elif cell["cell_type"] == "markdown" and text.startswith("### ") \
+                and kind not in ("slide", "subslide"):
+            problems.append(f"cell {i}: a '###' title must open a sub-slide, not {kind!r}")
+    return problems
+
+
+@pytest.mark.parametrize("path", student_time.lessons(), ids=lambda p: p.name)
+def test_every_cell_of_a_lesson_has_its_slide_type(path):
+    problems = slide_tag_problems(path)
+    assert not problems, f"{path.name}: {len(problems)} cells: " + "; ".join(problems[:8])
