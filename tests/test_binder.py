@@ -118,7 +118,8 @@ def test_every_notebook_measured_under_binder_memory():
         # The wall time scaled to a slow laptop (float32 matrix product at 35 GFLOP/s on one
         # thread) by the speed measured beside it.
         speed = results[name].get("matmul_gflops")
-        assert speed, f"{name}: no matmul speed beside its time: run benchmarks/notebook_resources.py"
+        assert speed, (f"{name}: no matmul speed beside its time: "
+                       "run benchmarks/notebook_resources.py")
         scaled = results[name]["seconds"] * speed / 35
         assert results[name]["seconds_at_35_gflops"] == pytest.approx(scaled, abs=0.1), name
         assert scaled <= 90, f"{name}: {scaled:.0f} s on a 35 GFLOP/s machine (limit 90 s)"

@@ -13,7 +13,11 @@ import pytest
 
 from test_browser import ARTIFACTS
 from test_website import SITE
-from test_website_browser import browser, server  # noqa: F401  (fixtures)
+import test_website_browser
+
+# the served site and the browser of the website's browser test (fixtures)
+server = test_website_browser.server
+browser = test_website_browser.browser
 
 pytestmark = [pytest.mark.website, pytest.mark.browser]
 
@@ -35,7 +39,7 @@ DECK_FACTS = """() => {
 
 
 @pytest.fixture
-def deck_page(browser, server):  # noqa: F811
+def deck_page(browser, server):
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.set_default_timeout(30_000)
     page.outside = []
