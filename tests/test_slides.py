@@ -3,7 +3,8 @@
 .ci/website builds the decks into build/website/_build/html/slides (website/slides/build.py)
 after the book. For each lesson notebook: its deck exists, opens with every request leaving
 127.0.0.1 blocked (and none attempted), has more than one slide, its figures load
-(naturalWidth > 0) and its maths is typeset by the site's own MathJax (no raw "$$" left).
+(naturalWidth > 0) and have alt text, and its maths is typeset by the site's own MathJax
+(no raw "$$" left).
 Three slides of lesson 02 (a figure, maths, an explorer's still) are saved as screenshots in
 tests/artifacts/ at 1280x720, a projector's size.
 """
@@ -82,6 +83,7 @@ def test_deck_opens_offline_with_figures_and_maths(deck_page, server, lesson):
     assert facts["slides"] > 1, f"{lesson}: one slide only: are its cells tagged (slideshow)?"
     broken = [img for img in facts["images"] if not img["complete"] or img["width"] == 0]
     assert not broken, f"{lesson}: figures that did not render: {broken[:3]}"
+    assert all(img["alt"] for img in facts["images"]), f"{lesson}: a figure without alt text"
     source = (REPO / "notebooks" / f"{lesson}.ipynb").read_text()
     if "$" in source and "image/png" in source:
         assert facts["images"], f"{lesson}: no figure in the deck"

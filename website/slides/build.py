@@ -16,9 +16,9 @@ website/_ext/explorer_stills.py draws for the web pages, with the same launch li
 SITE is the built website (build/website/_build/html), REVEAL_JS the folder of the reveal.js
 package (build/reveal/node_modules/reveal.js); without NOTEBOOK, every lesson of notebooks/.
 """
-import base64
 import copy
 import pathlib
+import re
 import shutil
 import sys
 
@@ -31,6 +31,17 @@ sys.path.insert(0, str(REPO / "website" / "_ext"))
 import explorer_stills  # noqa: E402
 
 WIDGET_MIME = explorer_stills.WIDGET_MIME
+ALT_LINE = re.compile(r"^\s*#\s*alt:\s*(.+?)\s*$", re.MULTILINE)
+
+
+def with_alt_text(cell):
+    """Give each figure of a code cell its "# alt:" line as alt text (in the output's
+    metadata, which the template reads), and show the code without those lines."""
+    alts = ALT_LINE.findall(cell.source)
+    figures = [out for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
+    for out, alt in zip(figures, alts):
+        out.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = alt
+    cell.source = ALT_LINE.sub("", cell.source).lstrip("\n")
 
 
 def lessons():
@@ -38,7 +49,8 @@ def lessons():
 
 
 def with_explorer_stills(nb, docname):
-    """A copy of ``nb`` without its remove-cell cells, whose widget outputs are replaced by a still and launch links."""
+    """A copy of ``nb`` without its remove-cell cells, its figures' alt text from the
+    "# alt:" lines, and whose widget outputs are replaced by a still and launch links."""
     nb = copy.deepcopy(nb)
     # the Colab badge and install cell (tagged remove-cell) are for notebooks, not decks
     nb.cells = [cell for cell in nb.cells
@@ -47,6 +59,7 @@ def with_explorer_stills(nb, docname):
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
+        with_alt_text(cell)
         if not any(WIDGET_MIME in out.get("data", {}) for out in cell.get("outputs", [])):
             continue
         drawn = explorer_stills.still(cell.source)
