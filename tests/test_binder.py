@@ -108,10 +108,19 @@ def test_notebook_needs_no_gpu_and_writes_only_inside(path):
 
 
 def test_every_notebook_measured_under_binder_memory():
-    """benchmarks/notebook_resources.py records each notebook's peak memory."""
+    """benchmarks/notebook_resources.py records each notebook's peak memory, its time and the
+    machine's speed; the time scaled to a 35 GFLOP/s machine is at most 90 s."""
     results = json.loads((REPO / "benchmarks" / "notebook_resources.json").read_text())
     for path in EXECUTED:
         name = str(path.relative_to(REPO / "notebooks"))
         assert name in results, f"{name} has no measurement: run benchmarks/notebook_resources.py"
         assert results[name]["peak_mb"] is not None and results[name]["peak_mb"] < 1536, name
+        # The wall time scaled to a slow laptop (float32 matrix product at 35 GFLOP/s on one
+        # thread) by the speed measured beside it.
+        speed = results[name].get("matmul_gflops")
+        assert speed, (f"{name}: no matmul speed beside its time: "
+                       "run benchmarks/notebook_resources.py")
+        scaled = results[name]["seconds"] * speed / 35
+        assert results[name]["seconds_at_35_gflops"] == pytest.approx(scaled, abs=0.1), name
+        assert scaled <= 90, f"{name}: {scaled:.0f} s on a 35 GFLOP/s machine (limit 90 s)"
     assert sum(r["seconds"] for k, r in results.items() if not k.startswith("_")) < 600

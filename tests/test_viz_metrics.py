@@ -44,6 +44,32 @@ def test_confusion_heat_map_shows_the_counts(predictions):
     assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
 
 
+def wcag_contrast(a, b):
+    """WCAG 2.x contrast ratio of two colours (the W3C's definition, written out here)."""
+    def luminance(colour):
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+                   for c in matplotlib.colors.to_rgb(colour))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("normalize", [None, "true"])
+def test_confusion_heat_map_numbers_contrast_with_their_cells(normalize):
+    # Every shade of the colour map: counts 0..99 spread over a 10x10 matrix.
+    cm = np.arange(100).reshape(10, 10)
+    fig = viz.plot_confusion_matrix(cm, normalize=normalize)
+    ax = fig.axes[0]
+    image = ax.images[0]
+    values = image.get_array()
+    worst = min(wcag_contrast(text.get_color(),
+                              image.cmap(image.norm(values[int(text.get_position()[1]),
+                                                          int(text.get_position()[0])])))
+                for text in ax.texts)
+    assert len(ax.texts) == 100 and worst >= 4.5, f"lowest contrast {worst:.2f}:1"
+    assert wcag_contrast("white", "black") == pytest.approx(21)
+
+
 def test_confusion_heat_map_normalised_rows(predictions):
     y_true, y_pred, _ = predictions
     cm = skm.confusion_matrix(y_true, y_pred)

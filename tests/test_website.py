@@ -235,8 +235,137 @@ def test_api_reference_shows_the_docstrings(site):
 
 @pytest.mark.website
 def test_mathjax_is_served_by_the_site(site):
-    html = (site / "notebooks" / "01_cnn_basics.html").read_text()
+    html = (site / "notebooks" / "02_cnn_layers.html").read_text()
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
     mathjax = [s for s in scripts if "mathjax" in s.lower()]
     assert mathjax and all(not re.match(r"https?:", s) for s in mathjax), mathjax
     assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+# --------------------------------------------------------------------------- issue 21
+ALT_LINE = re.compile(r"^\s*#\s*alt:\s*(.+?)\s*$", re.MULTILINE)
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+EXPLORER_CALL = re.compile(r"\b(kernel_explorer|conv_explorer)\(")
+
+
+def notebook_entries():
+    return [entry for entry in toc_files() if (REPO / f"{entry}.ipynb").is_file()]
+
+
+@pytest.mark.website
+def test_figures_take_their_alt_text_from_the_alt_lines(site):
+    """Every figure of a notebook page has as alt one of its cell's '# alt:' lines."""
+    problems = []
+    for entry in notebook_entries():
+        nb = nbformat.read(REPO / f"{entry}.ipynb", as_version=4)
+        written = {alt for cell in nb.cells if cell.cell_type == "code"
+                   for alt in ALT_LINE.findall(cell.source)}
+        page = (site / f"{entry}.html").read_text()
+        for tag in re.findall(r"<img\b[^>]*>", page):
+            if "_images/" not in tag:        # the theme's logo, badges, explorers' stills
+                continue
+            alt = re.search(r'\balt="([^"]*)"', tag)
+            if not alt or html.unescape(alt.group(1)) not in written:
+                problems.append(f"{entry}: {tag[:120]}")
+    assert not problems, f"{len(problems)} figure(s) without their '# alt:' line: {problems[:5]}"
+
+
+@pytest.mark.website
+def test_explorers_show_a_still_and_launch_links(site):
+    explorers = 0
+    for entry in notebook_entries():
+        nb = nbformat.read(REPO / f"{entry}.ipynb", as_version=4)
+        widgets = sum(WIDGET_MIME in out.get("data", {}) for cell in nb.cells
+                      if cell.cell_type == "code" and EXPLORER_CALL.search(cell.source)
+                      for out in cell.get("outputs", []))
+        page = (site / f"{entry}.html").read_text()
+        assert WIDGET_MIME not in page, f"{entry}: an explorer left as an empty widget output"
+        stills = re.findall(r'<div class="explorer-still">(.*?)</div>', page, flags=re.S)
+        assert len(stills) == widgets, f"{entry}: {widgets} explorers, {len(stills)} stills"
+        binder = (f"https://mybinder.org/v2/gh/cnn-course/cnn-course/main"
+                  f"?urlpath=lab/tree/{entry}.ipynb")
+        colab = (f"https://colab.research.google.com/github/cnn-course/cnn-course/blob/main/"
+                 f"{entry}.ipynb")
+        for still in stills:
+            assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}" '
+                             r'alt="[^"]{20,}"', still)
+            assert binder in html.unescape(still) and colab in html.unescape(still)
+        explorers += widgets
+    assert explorers >= 2
+
+
+@pytest.mark.website
+def test_the_lecturers_guide_shows_the_objectives_and_student_time(site):
+    course = yaml.safe_load((WEBSITE / "guide" / "objectives.yml").read_text())
+    # (Sphinx's smart quotes curl the straight ones)
+    objectives = readable_text(site / "website" / "guide" / "objectives.html").translate(
+        str.maketrans("“”‘’", "\"\"''"))
+    for entry in course["lessons"] + course["assignments"]:
+        for objective in entry["objectives"]:
+            assert objective["text"].strip() in objectives, objective["text"]
+    times = readable_text(site / "website" / "guide" / "student_time.html")
+    for path in sorted((REPO / "notebooks").glob("[0-9][0-9]*.ipynb")):
+        assert path.name in times
+    decks = (site / "website" / "guide" / "slides.html").read_text()
+    for entry in course["lessons"]:
+        path = REPO / entry["file"]
+        if path.is_file():           # (tests/test_notebook_map.py: the planned ones are there)
+            assert f'href="../../slides/{path.stem}.slides.html"' in decks, path.stem
+    for page in ("syllabus", "index"):
+        assert (site / "website" / "guide" / f"{page}.html").is_file()
+    assert "CS-E4890" in readable_text(site / "website" / "bibliography.html")
+
+
+def instructor_lines():
+    """Lines of the instructor sources' cells tagged "instructor" (rubrics, model answers)
+    that no student-facing notebook shows; short lines and bare markup say too little."""
+    public = "\n".join(
+        cell.source
+        for nb_path in (list((REPO / "notebooks").glob("*.ipynb"))
+                        + list((REPO / "notebooks" / "assignments").glob("*.ipynb")))
+        for cell in nbformat.read(nb_path, as_version=4).cells)
+    secret = set()
+    for nb_path in SOURCES.glob("*.ipynb"):
+        for cell in nbformat.read(nb_path, as_version=4).cells:
+            if "instructor" not in cell.metadata.get("tags", []):
+                continue
+            for line in cell.source.splitlines():
+                stripped = line.strip().strip("-*>#| ").strip()
+                if len(stripped) >= 25 and stripped not in public:
+                    secret.add(stripped)
+    return secret
+
+
+def rubric_leaks(texts, secret):
+    leaks = {}
+    for name, text in texts:
+        found = sorted(line for line in secret if line in text)
+        if "Rubric" in text:
+            found.insert(0, "Rubric")
+        if found:
+            leaks[name] = found
+    return leaks
+
+
+def test_no_rubric_in_the_student_versions():
+    students = sorted((REPO / "notebooks" / "assignments").glob("*.ipynb"))
+    leaks = rubric_leaks([(p.name, readable_text(p)) for p in students], instructor_lines())
+    assert not leaks, f"rubric text in the student versions: {leaks}"
+
+
+@pytest.mark.website
+def test_no_rubric_in_the_built_site(site):
+    leaks = rubric_leaks(((p.relative_to(site).as_posix(), text) for p, text in site_texts(site)),
+                         instructor_lines())
+    assert not leaks, f"rubric text in the website: { {k: v[:3] for k, v in leaks.items()} }"
+
+
+@pytest.mark.website
+def test_the_rubric_grep_would_catch_a_leak(site):
+    page = readable_text(site / "notebooks" / "assignments" / "01_conv_from_scratch.html")
+    secret = {"a model answer that only the instructor source holds, word for word"}
+    texts = [("clean.html", page),
+             ("leaked.html", page + "\n**Rubric** (2 points): one point for the flip"),
+             ("answer.html", page + "\nModel answer: " + next(iter(secret)))]
+    assert rubric_leaks(texts, secret) == {"leaked.html": ["Rubric"],
+                                           "answer.html": [next(iter(secret))]}

@@ -27,6 +27,24 @@ def _names(class_names, num_classes):
     return [str(name) for name in class_names]
 
 
+def _relative_luminance(rgb):
+    """WCAG 2 relative luminance of an sRGB colour with channels in [0, 1]."""
+    channels = np.asarray(rgb, dtype=float)[:3]
+    linear = np.where(channels <= 0.03928, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ np.array([0.2126, 0.7152, 0.0722]))
+
+
+def _text_colour_on(rgb):
+    """"black" or "white", whichever has the higher WCAG contrast ratio on ``rgb``.
+
+    One of the two always reaches at least 4.58:1, above the 4.5:1 that WCAG asks of text.
+    """
+    luminance = _relative_luminance(rgb)
+    on_black = (luminance + 0.05) / 0.05
+    on_white = 1.05 / (luminance + 0.05)
+    return "black" if on_black >= on_white else "white"
+
+
 def plot_confusion_matrix(cm, class_names=None, normalize=None, ax=None, cmap=SEQUENTIAL_BLUE,
                           title=None):
     """Heat map of a confusion matrix with the value of every cell written in it.
@@ -72,13 +90,14 @@ def plot_confusion_matrix(cm, class_names=None, normalize=None, ax=None, cmap=SE
         fig = ax.figure
     image = ax.imshow(values, cmap=cmap, vmin=0)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    # Dark text on light cells, light text on dark ones, so every number stays readable.
-    threshold = values.max() / 2 if values.size else 0
+    # Each number in black or white, whichever contrasts more with its own cell's colour
+    # (at least 4.5:1, WCAG's rule for text), so every number stays readable.
     for i in range(num_classes):
         for j in range(num_classes):
+            cell = image.cmap(image.norm(values[i, j]))
             ax.text(j, i, texts[i][j], ha="center", va="center",
                     fontsize=MIN_FONT_SIZE if num_classes > 6 else FONT_SIZE,
-                    color="white" if values[i, j] > threshold else "black")
+                    color=_text_colour_on(cell))
     ax.set_xticks(range(num_classes), names, rotation=45 if class_names is not None else 0,
                   ha="right" if class_names is not None else "center")
     ax.set_yticks(range(num_classes), names)
