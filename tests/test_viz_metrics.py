@@ -141,7 +141,8 @@ def test_wcag_contrast_matches_published_values():
     assert wcag_contrast((0, 0, 0), (1, 1, 1)) == pytest.approx(21)
     assert wcag_contrast((1, 1, 1), (1, 1, 1)) == pytest.approx(1)
     # #767676 on white is the lightest grey that passes 4.5:1 (4.54, WebAIM's checker).
-    assert wcag_contrast(matplotlib.colors.to_rgb("#767676"), (1, 1, 1)) == pytest.approx(4.54, abs=0.01)
+    grey = matplotlib.colors.to_rgb("#767676")
+    assert wcag_contrast(grey, (1, 1, 1)) == pytest.approx(4.54, abs=0.01)
 
 
 @pytest.mark.parametrize("cmap", ["Blues", "viridis", "magma", "Greys", "cividis", "RdBu_r"])

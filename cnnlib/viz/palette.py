@@ -106,9 +106,19 @@ def mask_colors(num_classes):
 
 
 def mask_cmap(num_classes):
-    """A ``ListedColormap`` of ``mask_colors(num_classes)``: draw a mask ``(H, W)`` of class
-    indices with ``imshow(mask, cmap=mask_cmap(n), vmin=0, vmax=n - 1,
-    interpolation="nearest")``."""
+    """A ``ListedColormap`` of ``mask_colors(num_classes)``, one colour per class.
+
+    Draw a mask ``(H, W)`` of class indices with
+    ``imshow(mask, cmap=mask_cmap(n), vmin=0, vmax=n - 1, interpolation="nearest")``.
+
+    Parameters
+    ----------
+    num_classes : int
+
+    Returns
+    -------
+    matplotlib.colors.ListedColormap
+    """
     return mcolors.ListedColormap(mask_colors(num_classes), name=f"course_mask_{num_classes}")
 
 
