@@ -44,32 +44,6 @@ def test_confusion_heat_map_shows_the_counts(predictions):
     assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
 
 
-def wcag_contrast(a, b):
-    """WCAG 2.x contrast ratio of two colours (the W3C's definition, written out here)."""
-    def luminance(colour):
-        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-                   for c in matplotlib.colors.to_rgb(colour))
-        return 0.2126 * r + 0.7152 * g + 0.0722 * b
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-@pytest.mark.parametrize("normalize", [None, "true"])
-def test_confusion_heat_map_numbers_contrast_with_their_cells(normalize):
-    # Every shade of the colour map: counts 0..99 spread over a 10x10 matrix.
-    cm = np.arange(100).reshape(10, 10)
-    fig = viz.plot_confusion_matrix(cm, normalize=normalize)
-    ax = fig.axes[0]
-    image = ax.images[0]
-    values = image.get_array()
-    worst = min(wcag_contrast(text.get_color(),
-                              image.cmap(image.norm(values[int(text.get_position()[1]),
-                                                          int(text.get_position()[0])])))
-                for text in ax.texts)
-    assert len(ax.texts) == 100 and worst >= 4.5, f"lowest contrast {worst:.2f}:1"
-    assert wcag_contrast("white", "black") == pytest.approx(21)
-
-
 def test_confusion_heat_map_normalised_rows(predictions):
     y_true, y_pred, _ = predictions
     cm = skm.confusion_matrix(y_true, y_pred)
@@ -131,3 +105,70 @@ def test_errors():
         viz.plot_precision_recall({})
     with pytest.raises(ValueError, match="no mistakes"):
         viz.show_confident_mistakes(np.zeros((2, 1, 4, 4)), [0, 1], np.eye(2))
+
+
+# --- contrast of the numbers on a confusion matrix (WCAG 2, computed here from its definition)
+
+def wcag_luminance(rgb):
+    """Relative luminance by the WCAG 2 definition (w3.org/TR/WCAG20/#relativeluminancedef)."""
+    def linear(c):
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(c) for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def wcag_contrast(a, b):
+    """Contrast ratio (lighter + 0.05) / (darker + 0.05) (w3.org/TR/WCAG20/#contrast-ratiodef)."""
+    la, lb = sorted((wcag_luminance(a), wcag_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def annotation_contrasts(fig):
+    """The contrast of every number against the colour of the cell it is written on."""
+    ax = fig.axes[0]
+    image = ax.images[0]
+    values = image.get_array()
+    contrasts = []
+    for text in ax.texts:
+        j, i = (int(round(v)) for v in text.get_position())
+        cell = image.cmap(image.norm(values[i, j]))
+        contrasts.append(wcag_contrast(matplotlib.colors.to_rgb(text.get_color()), cell))
+    assert len(contrasts) == values.size
+    return contrasts
+
+
+def test_wcag_contrast_matches_published_values():
+    assert wcag_contrast((0, 0, 0), (1, 1, 1)) == pytest.approx(21)
+    assert wcag_contrast((1, 1, 1), (1, 1, 1)) == pytest.approx(1)
+    # #767676 on white is the lightest grey that passes 4.5:1 (4.54, WebAIM's checker).
+    grey = matplotlib.colors.to_rgb("#767676")
+    assert wcag_contrast(grey, (1, 1, 1)) == pytest.approx(4.54, abs=0.01)
+
+
+@pytest.mark.parametrize("cmap", ["Blues", "viridis", "magma", "Greys", "cividis", "RdBu_r"])
+@pytest.mark.parametrize("normalize", [None, "true"])
+def test_confusion_matrix_numbers_contrast_with_their_cells(cmap, normalize):
+    rng = np.random.default_rng(1)
+    # Counts from 0 to a large diagonal: every shade of the colour map occurs.
+    cm = rng.integers(0, 60, (8, 8)) + np.diag(rng.integers(100, 900, 8))
+    cm[0, :] = np.arange(0, 800, 100)
+    fig = viz.plot_confusion_matrix(cm, normalize=normalize, cmap=cmap)
+    assert min(annotation_contrasts(fig)) >= 4.5
+
+
+def test_the_contrast_check_rejects_always_white_text():
+    cm = np.array([[50, 1, 0], [2, 40, 8], [0, 5, 45]])
+    fig = viz.plot_confusion_matrix(cm)
+    for text in fig.axes[0].texts:
+        text.set_color("white")          # the bug: white numbers on light blue cells
+    assert min(annotation_contrasts(fig)) < 4.5
+
+
+def test_readable_text_color_and_luminance():
+    assert viz.relative_luminance("white") == pytest.approx(1)
+    assert viz.relative_luminance("black") == pytest.approx(0)
+    for color in ["#0072B2", "#E69F00", "#F0E442", "#08306b", "#f7fbff", "#777777"]:
+        rgb = matplotlib.colors.to_rgb(color)
+        assert viz.relative_luminance(color) == pytest.approx(wcag_luminance(rgb), abs=1e-4)
+        chosen = matplotlib.colors.to_rgb(viz.readable_text_color(color))
+        assert wcag_contrast(chosen, rgb) >= 4.5

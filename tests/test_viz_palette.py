@@ -220,3 +220,16 @@ def test_image_figures_are_readable():
     fig = viz.conv_diagram(5, 3, padding=1, stride=2)
     assert_readable(fig)
     plt.close(fig)
+
+
+@pytest.mark.parametrize("vision", VISION)
+def test_segmentation_mask_colours_are_the_palette_then_distinct_tints(vision):
+    colours = palette.mask_colors(11)          # background and ten digits, as in lesson 06a
+    assert colours[0] == "#000000"
+    assert set(colours[:8]) == {c.lower() for c in palette.PALETTE}
+    distance, a, b = closest_pair(colours, vision)
+    assert distance > 8, f"{a} and {b} look alike ({vision}): Delta E {distance:.1f}"
+    cmap = palette.mask_cmap(11)
+    assert [matplotlib.colors.to_hex(cmap(k)) for k in range(11)] == colours
+    with pytest.raises(ValueError, match="num_classes"):
+        palette.mask_colors(16)

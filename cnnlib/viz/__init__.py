@@ -9,4 +9,5 @@ from .images import show_images
 from .training import plot_history, show_filters, show_feature_maps
 from .conv_diagram import conv_diagram, conv_geometry
 from .metrics import (plot_confusion_matrix, plot_per_class_metrics, plot_precision_recall,
-                      show_confident_mistakes, show_confused_pairs)
+                      readable_text_color, relative_luminance, show_confident_mistakes,
+                      show_confused_pairs)

@@ -5,6 +5,7 @@ They take NumPy arrays (torch tensors work too) and return the figure.
 """
 import numpy as np
 import matplotlib.pyplot as plt
+from matplotlib import colors as mcolors
 
 from .. import metrics
 from .images import show_images
@@ -12,11 +13,53 @@ from .palette import (FONT_SIZE, MIN_FONT_SIZE, SEQUENTIAL_BLUE, SMALL_FONT_SIZE
                       linestyle)
 
 __all__ = ["plot_confusion_matrix", "plot_per_class_metrics", "plot_precision_recall",
-           "show_confident_mistakes", "show_confused_pairs"]
+           "readable_text_color", "relative_luminance", "show_confident_mistakes",
+           "show_confused_pairs"]
 
 
 def _numpy(a):
     return np.asarray(a.detach().cpu() if hasattr(a, "detach") else a)
+
+
+def relative_luminance(color):
+    """WCAG 2 relative luminance of a colour: 0 for black, 1 for white.
+
+    Each sRGB channel ``c`` in [0, 1] is linearised (``c / 12.92`` up to 0.04045, else
+    ``((c + 0.055) / 1.055) ** 2.4``) and the three are weighted by the eye's sensitivity:
+    ``L = 0.2126 R + 0.7152 G + 0.0722 B``.
+
+    Parameters
+    ----------
+    color : matplotlib colour
+        A name, hex string or RGB(A) tuple in [0, 1]; alpha is ignored.
+
+    Returns
+    -------
+    float
+    """
+    rgb = np.array(mcolors.to_rgb(color))
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
+def readable_text_color(background):
+    """``"black"`` or ``"white"``, whichever contrasts more with ``background``.
+
+    The WCAG 2 contrast ratio of two colours is ``(L1 + 0.05) / (L2 + 0.05)`` with ``L1`` the
+    lighter relative luminance. Against black it is ``(L + 0.05) / 0.05``, against white
+    ``1.05 / (L + 0.05)``; their product is 21, so the better of the two is always at least
+    sqrt(21) = 4.58, above the 4.5:1 that WCAG asks of normal text.
+
+    Parameters
+    ----------
+    background : matplotlib colour
+
+    Returns
+    -------
+    str
+    """
+    luminance = relative_luminance(background)
+    return "black" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "white"
 
 
 def _names(class_names, num_classes):
@@ -25,24 +68,6 @@ def _names(class_names, num_classes):
     if len(class_names) != num_classes:
         raise ValueError(f"class_names has {len(class_names)} names for {num_classes} classes")
     return [str(name) for name in class_names]
-
-
-def _relative_luminance(rgb):
-    """WCAG 2 relative luminance of an sRGB colour with channels in [0, 1]."""
-    channels = np.asarray(rgb, dtype=float)[:3]
-    linear = np.where(channels <= 0.03928, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
-    return float(linear @ np.array([0.2126, 0.7152, 0.0722]))
-
-
-def _text_colour_on(rgb):
-    """"black" or "white", whichever has the higher WCAG contrast ratio on ``rgb``.
-
-    One of the two always reaches at least 4.58:1, above the 4.5:1 that WCAG asks of text.
-    """
-    luminance = _relative_luminance(rgb)
-    on_black = (luminance + 0.05) / 0.05
-    on_white = 1.05 / (luminance + 0.05)
-    return "black" if on_black >= on_white else "white"
 
 
 def plot_confusion_matrix(cm, class_names=None, normalize=None, ax=None, cmap=SEQUENTIAL_BLUE,
@@ -90,14 +115,14 @@ def plot_confusion_matrix(cm, class_names=None, normalize=None, ax=None, cmap=SE
         fig = ax.figure
     image = ax.imshow(values, cmap=cmap, vmin=0)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    # Each number in black or white, whichever contrasts more with its own cell's colour
-    # (at least 4.5:1, WCAG's rule for text), so every number stays readable.
+    # Black or white text, whichever contrasts more with the cell's own colour, so every
+    # number keeps a contrast of at least 4.5:1 whatever the colour map.
+    cell_colors = image.cmap(image.norm(values))
     for i in range(num_classes):
         for j in range(num_classes):
-            cell = image.cmap(image.norm(values[i, j]))
             ax.text(j, i, texts[i][j], ha="center", va="center",
                     fontsize=MIN_FONT_SIZE if num_classes > 6 else FONT_SIZE,
-                    color=_text_colour_on(cell))
+                    color=readable_text_color(cell_colors[i, j]))
     ax.set_xticks(range(num_classes), names, rotation=45 if class_names is not None else 0,
                   ha="right" if class_names is not None else "center")
     ax.set_yticks(range(num_classes), names)
@@ -172,7 +197,7 @@ def plot_precision_recall(curves, ax=None, title=None):
     if not curves:
         raise ValueError("curves is empty; pass a dict {label: (y_true, y_score)}")
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 4))
+        fig, ax = plt.subplots(figsize=(10, 5))
     else:
         fig = ax.figure
     for i, (label, (y_true, y_score)) in enumerate(curves.items()):
@@ -183,7 +208,8 @@ def plot_precision_recall(curves, ax=None, title=None):
                 color=cycle(i), linestyle=linestyle(i))
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.01), ylim=(0, 1.02))
     ax.set_title(title or "precision-recall curves")
-    ax.legend(fontsize=SMALL_FONT_SIZE, loc="lower left")
+    # Beside the axes, not on the curves.
+    ax.legend(fontsize=SMALL_FONT_SIZE, loc="upper left", bbox_to_anchor=(1.02, 1))
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -14,6 +14,9 @@ colours from here:
 * ``DIVERGING`` (``"RdBu_r"``, Brewer's red-blue) for signed values, centred on 0: blue
   against red stays distinct under every common deficiency, and the lightness says the
   magnitude.
+* ``mask_colors(num_classes)`` / ``mask_cmap(num_classes)`` for segmentation masks: class 0
+  (background) black, the next seven classes the other Okabe-Ito colours, further classes
+  light tints of them, which differ from the full colours in lightness.
 * ``FONT_SIZE`` (titles, labels), ``SMALL_FONT_SIZE`` (legends, panel titles) and
   ``MIN_FONT_SIZE`` (numbers inside crowded cells), in points: no text is smaller.
 
@@ -72,6 +75,51 @@ def light(color, amount=0.7):
         raise ValueError(f"amount must be between 0 and 1 (the share of white); got {amount}")
     r, g, b = mcolors.to_rgb(color)
     return mcolors.to_hex([c + (1 - c) * amount for c in (r, g, b)])
+
+
+def mask_colors(num_classes):
+    """One colour per class of a segmentation mask: black background, then the palette.
+
+    Class 0 (the background) is black; classes 1-7 take the seven other Okabe-Ito colours;
+    classes 8 and up take light tints (60% white) of blue, vermillion, reddish purple, ...,
+    which stay apart from the full colours by their lightness.
+
+    Parameters
+    ----------
+    num_classes : int
+        At least 1 and at most 15 (background, seven colours, seven tints).
+
+    Returns
+    -------
+    list of str, length num_classes
+        Hex colours; ``mask_colors(n)[c]`` is the colour of class ``c``.
+    """
+    colours = [c for c in PALETTE if c != OKABE_ITO["black"]]
+    tints = [light(OKABE_ITO[name], 0.6) for name in
+             ("blue", "vermillion", "reddish purple", "bluish green", "orange", "sky blue",
+              "yellow")]
+    available = [OKABE_ITO["black"], *colours, *tints]
+    if not isinstance(num_classes, int) or not 1 <= num_classes <= len(available):
+        raise ValueError(f"num_classes must be an int from 1 to {len(available)} (background, "
+                         f"seven colours and seven tints); got {num_classes!r}")
+    return [mcolors.to_hex(c) for c in available[:num_classes]]
+
+
+def mask_cmap(num_classes):
+    """A ``ListedColormap`` of ``mask_colors(num_classes)``, one colour per class.
+
+    Draw a mask ``(H, W)`` of class indices with
+    ``imshow(mask, cmap=mask_cmap(n), vmin=0, vmax=n - 1, interpolation="nearest")``.
+
+    Parameters
+    ----------
+    num_classes : int
+
+    Returns
+    -------
+    matplotlib.colors.ListedColormap
+    """
+    return mcolors.ListedColormap(mask_colors(num_classes), name=f"course_mask_{num_classes}")
 
 
 def set_style():
