@@ -6,16 +6,19 @@ into a float array with :func:`as_array` (None, a wrong type or complex values a
 reported as such), compares with :func:`agree`, and explains a difference with
 :func:`diagnose`: the first "usual mistake" (a candidate result computed from the
 same inputs) that reproduces the student's answer, otherwise where and by how much
-the arrays differ (:func:`difference`).  The assignment modules hold the cases and
-the candidate mistakes.
+the arrays differ (:func:`difference`).  The assignment modules hold the cases;
+the usual mistakes are tables of :class:`Mistake` rows, one table per check.
 """
 from __future__ import annotations
 
+import dataclasses
+from typing import Callable
+
 import numpy as np
 
-__all__ = ["RTOL", "ATOL", "SelfCheckError", "passed", "call", "as_array", "rel_error", "agree",
-           "index_text", "difference", "diagnose", "check_unchanged", "case_arrays",
-           "torch_call", "torch_grads", "check_dtype", "compare_tensor"]
+__all__ = ["RTOL", "ATOL", "SelfCheckError", "Mistake", "passed", "call", "as_array",
+           "rel_error", "agree", "index_text", "difference", "diagnose", "check_unchanged",
+           "case_arrays", "torch_call", "torch_grads", "check_dtype", "compare_tensor"]
 
 RTOL, ATOL = 1e-5, 1e-6
 
@@ -101,11 +104,25 @@ def difference(got, expected, what, border=0):
     return text
 
 
-def diagnose(got, expected, candidates, what, border=0):
-    """The message of the first usual mistake that reproduces ``got``, else the difference."""
-    for candidate, message in candidates:
-        if agree(got, np.asarray(candidate, dtype=np.float64)):
-            return message
+@dataclasses.dataclass(frozen=True)
+class Mistake:
+    """A usual mistake: one row of a check's table."""
+
+    name: str                  # what the mistake is, in a few words
+    wrong: Callable            # wrong(case): the result it gives, or None if the case can't show it
+    message: str               # what the student reads; may name the case's fields, e.g. {p}
+
+
+def diagnose(got, expected, mistakes, case, what, border=0):
+    """The message of the first of ``mistakes`` that reproduces ``got``, else the difference.
+
+    ``case`` is the namespace of the case's inputs that each ``Mistake.wrong`` reads and
+    its message may name.
+    """
+    for mistake in mistakes:
+        candidate = mistake.wrong(case)
+        if candidate is not None and agree(got, np.asarray(candidate, dtype=np.float64)):
+            return mistake.message.format(**vars(case))
     return difference(got, expected, what, border)
 
 
