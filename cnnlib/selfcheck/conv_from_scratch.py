@@ -18,7 +18,7 @@ from ..conv import conv2d_backward as _conv2d_backward_ref
 from ..pool import max_pool2d as _max_pool2d_ref
 from ..pool import max_pool2d_backward as _max_pool2d_backward_ref
 from ._report import (SelfCheckError, agree, as_array, call, case_arrays, check_dtype,
-                      check_unchanged, compare_tensor, diagnose, passed, torch_call,
+                      check_unchanged, compare_tensor, diagnose, function_name, passed, torch_call,
                       torch_grads)
 from .conv_mistakes import (CONV2D_BACKWARD_MISTAKES, CONV2D_MISTAKES,
                             MAX_POOL2D_BACKWARD_MISTAKES, MAX_POOL2D_MISTAKES)
@@ -92,7 +92,7 @@ def check_conv2d(conv2d, name=None):
     SelfCheckError
         Saying what differs, e.g. a flipped kernel or padding on the wrong side.
     """
-    name = name or getattr(conv2d, "__name__", "conv2d")
+    name = function_name(conv2d, "conv2d", name, "conv2d")
     for seed, (desc, xs, ws, has_bias, s, p) in enumerate(_CONV_CASES):
         case = f"{seed + 1} ({desc})"
         x, w, b = case_arrays(seed, xs, ws, (ws[0],))
@@ -153,7 +153,7 @@ def check_max_pool2d(max_pool2d, name=None):
         (None means ``kernel_size``), no padding; returns ``(N, C, H_out, W_out)``.
     name : str, optional
     """
-    name = name or getattr(max_pool2d, "__name__", "max_pool2d")
+    name = function_name(max_pool2d, "max_pool2d", name, "max_pool2d")
     for seed, (desc, xs, k, s) in enumerate(_POOL_CASES):
         case = f"{seed + 1} ({desc})"
         (x,) = case_arrays(100 + seed, xs)
@@ -195,7 +195,7 @@ def check_conv2d_backward(conv2d_backward, name=None):
         ``weight`` and ``(C_out,)``: the gradients of ``sum(conv2d(x, weight, bias) * dout)``.
     name : str, optional
     """
-    name = name or getattr(conv2d_backward, "__name__", "conv2d_backward")
+    name = function_name(conv2d_backward, "conv2d_backward", name, "conv2d_backward")
     for seed, (desc, xs, ws, s, p) in enumerate(_CONV_BACKWARD_CASES):
         case = f"{seed + 1} ({desc})"
         x, w = case_arrays(200 + seed, xs, ws)
@@ -260,7 +260,7 @@ def check_max_pool2d_backward(max_pool2d_backward, name=None):
         PyTorch does), and gradients sent to the same cell add up.
     name : str, optional
     """
-    name = name or getattr(max_pool2d_backward, "__name__", "max_pool2d_backward")
+    name = function_name(max_pool2d_backward, "max_pool2d_backward", name, "max_pool2d_backward")
     for seed, (desc, xs, k, stride, ties) in enumerate(_POOL_BACKWARD_CASES):
         case = f"{seed + 1} ({desc})"
         rng = np.random.default_rng(400 + seed)
@@ -297,6 +297,7 @@ def check_conv2d_function(conv2d_apply, name=None):
     """
     import torch
     import torch.nn.functional as F
+    function_name(conv2d_apply, "conv2d_apply", name, "conv2d_apply")
     name = name or getattr(getattr(conv2d_apply, "__self__", None), "__name__", "conv2d_apply")
     cases = [("batch of 2, 3 channels, padding=1", (2, 3, 6, 6), (4, 3, 3, 3), 1, 1,
               torch.float64),
@@ -332,6 +333,7 @@ def check_max_pool2d_function(max_pool2d_apply, name=None):
     """
     import torch
     import torch.nn.functional as F
+    function_name(max_pool2d_apply, "max_pool2d_apply", name, "max_pool2d_apply")
     name = name or getattr(getattr(max_pool2d_apply, "__self__", None), "__name__",
                            "max_pool2d_apply")
     cases = [("2x2 windows, batch of 2, 3 channels", (2, 3, 6, 6), 2, 2, torch.float64),
