@@ -10,7 +10,7 @@ __all__ = ["check_input", "check_positive_int", "check_int_pair", "check_ints",
 def check_ints(value, name, min_len=1, what="one per stage"):
     """``value`` as a tuple of ints >= 1 (at least ``min_len`` of them), or an error naming it."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        hint = f"; write ({value},) for a single one" if min_len == 1 else ""
+        hint = f"; write ({value},) for a single one" if min_len <= 1 else ""
         raise TypeError(f"{name} must be a tuple of ints ({what}), got the int {value}{hint}")
     if not isinstance(value, (tuple, list, range)):
         raise TypeError(f"{name} must be a tuple of ints ({what}), got "

@@ -63,7 +63,9 @@ class CausalCNN(nn.Module):
     def __init__(self, dilations=(1, 2, 4, 8), channels=16, kernel_size=2, in_channels=1,
                  out_channels=1):
         super().__init__()
-        dilations = check_ints(dilations, "dilations", what="one per layer")
+        dilations = check_ints(dilations, "dilations", min_len=0, what="one per layer")
+        if not dilations:
+            raise ValueError("dilations must hold at least one dilation")
         for value, name in ((channels, "channels"), (kernel_size, "kernel_size"),
                             (in_channels, "in_channels"), (out_channels, "out_channels")):
             check_positive_int(value, name)
