@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import json
 import os
 import pathlib
@@ -124,8 +125,9 @@ MIRRORS = {
     "FashionMNIST": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
 }
 
-# How long a download may wait for the first answer of a server. Without a network
-# the fallback to the subset then takes at most this long, once per process.
+# How long a download may wait for the first answer of a server (an HTTP answer, not
+# just a connection). Without a network, or with a server that accepts connections and
+# never answers, the fallback to the subset takes at most this long, once per process.
 CONNECT_SECONDS = 5.0
 READ_SECONDS = 30.0
 
@@ -439,26 +441,35 @@ def data_source(name: str = "MNIST", root=None) -> str:
 
 # --------------------------------------------------------------------------- downloading
 def _reachable(urls, seconds: float) -> list:
-    """The URLs whose host accepts a TCP connection within ``seconds``, in the given order.
+    """The mirrors that answer an HTTP request within ``seconds``, in the given order.
 
-    All hosts are tried at once, each in a thread, so that a name lookup that hangs
+    A TCP connection is not enough: a server (or a captive portal, or a firewall) may
+    accept it and never answer, and the download would then wait for its read timeout
+    on every file.  So each mirror is asked for the head of the first file the download
+    fetches, and counts only if an HTTP answer (2xx or 3xx) arrives before the deadline.
+    All mirrors are tried at once, each in a thread, so that a name lookup that hangs
     (lookups ignore socket timeouts) cannot hold the caller longer than ``seconds``.
     """
     answered = set()
+    deadline = time.monotonic() + seconds
 
     def attempt(url):
         parts = urllib.parse.urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        secure = parts.scheme == "https"
+        kind = http.client.HTTPSConnection if secure else http.client.HTTPConnection
+        connection = kind(parts.hostname, parts.port, timeout=seconds)
         try:
-            socket.create_connection((parts.hostname, port), timeout=seconds).close()
-            answered.add(url)
-        except OSError:
+            connection.request("HEAD", parts.path + _FILES[True][0] + ".gz")
+            if connection.getresponse().status < 400 and time.monotonic() < deadline:
+                answered.add(url)
+        except (OSError, http.client.HTTPException):
             pass
+        finally:
+            connection.close()
 
     workers = [threading.Thread(target=attempt, args=(u,), daemon=True) for u in urls]
     for worker in workers:
         worker.start()
-    deadline = time.monotonic() + seconds
     for worker in workers:
         worker.join(max(0.0, deadline - time.monotonic()))
     return [u for u in urls if u in answered]
@@ -470,7 +481,7 @@ def _download(name: str, root: pathlib.Path) -> None:
     if not mirrors:
         hosts = ", ".join(urllib.parse.urlsplit(m).hostname for m in MIRRORS[name])
         raise DataNotFoundError(
-            f"{name} is not on this computer and could not be downloaded (no connection to "
+            f"{name} is not on this computer and could not be downloaded (no answer from "
             f"{hosts} within {CONNECT_SECONDS:.0f} s). Check the internet connection and run "
             f"`python -m cnnlib.data download`, or copy the four IDX files of {name} into "
             f"{root / name / 'raw'}, or set CNNLIB_DATA to a folder holding them.")
@@ -521,6 +532,22 @@ def _files_in_use(folder: pathlib.Path, name: str, train) -> list[pathlib.Path]:
     return paths
 
 
+# A .part file untouched this long belongs to an unpack that was killed (an unpack
+# writes a few MB in well under a second); a younger one may be another process's.
+STALE_PART_SECONDS = 60.0
+
+
+def _remove_stale_parts(folder: pathlib.Path) -> None:
+    """Delete the ``.part`` files a killed unpack left in ``folder``."""
+    now = time.time()
+    for part in folder.glob("*.part"):
+        try:
+            if now - part.stat().st_mtime > STALE_PART_SECONDS:
+                part.unlink()
+        except OSError:
+            pass    # gone already, or not ours to delete: the unpack goes on either way
+
+
 def _unpacked_root(folder: pathlib.Path, name: str) -> pathlib.Path:
     """A root whose ``<name>/raw`` holds all four plain IDX files, which torchvision needs.
 
@@ -540,6 +567,7 @@ def _unpacked_root(folder: pathlib.Path, name: str) -> pathlib.Path:
         try:
             raw_out = out / name / "raw"
             raw_out.mkdir(parents=True, exist_ok=True)
+            _remove_stale_parts(raw_out)
             for src in paths:
                 target = raw_out / src.name.removesuffix(".gz")
                 if target.exists():

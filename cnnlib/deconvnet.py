@@ -25,7 +25,7 @@ A network is a list of layers in forward order, each a tuple::
 """
 import numpy as np
 
-from ._validate import real_array
+from ._validate import check_int_pair, real_array
 from .conv import conv2d, conv_transpose2d
 from .pool import max_pool2d
 
@@ -59,7 +59,11 @@ def max_unpool2d(x, indices, output_size):
         raise ValueError(f"indices must have the shape of x, {x.shape}, got {indices.shape}")
     if indices.dtype.kind not in "iu":
         raise TypeError(f"indices must be integer flat indices, got dtype {indices.dtype}")
-    h, w = (int(s) for s in output_size)
+    if isinstance(output_size, (int, np.integer)):
+        raise TypeError(f"output_size must be the pair (H, W), the size of the pooled input, got "
+                        f"the int {output_size}; unlike torch's max_unpool2d this function "
+                        f"takes no kernel_size (the switches hold the positions)")
+    h, w = check_int_pair(output_size, "output_size (H, W)")
     if indices.size and (indices.min() < 0 or indices.max() >= h * w):
         raise ValueError(f"indices must lie in 0..{h * w - 1} for output_size ({h}, {w}), got "
                          f"{indices.min()}..{indices.max()}")
@@ -70,11 +74,51 @@ def max_unpool2d(x, indices, output_size):
     return out.reshape(n, c, h, w)
 
 
+# The form of each kind of layer: its length, and the layer written out.
+_FORMS = {"conv": (4, "('conv', weight, bias or None, padding)"), "relu": (1, "('relu',)"),
+          "max_pool": (2, "('max_pool', kernel_size)")}
+
+
+def _short(value):
+    """A layer or entry as the messages show it: arrays by their shape, not their values."""
+    if isinstance(value, (tuple, list)):
+        inner = ", ".join(_short(v) for v in value[:4]) + (", ..." if len(value) > 4 else "")
+        if isinstance(value, tuple):
+            return f"({inner},)" if len(value) == 1 else f"({inner})"
+        return f"[{inner}]"
+    if hasattr(value, "shape"):
+        return f"{type(value).__name__} of shape {tuple(value.shape)}"
+    return repr(value)[:40]
+
+
 def _check_layers(layers):
+    """Raise a TypeError or ValueError naming the first entry of ``layers`` of the wrong form."""
+    if not isinstance(layers, (list, tuple)) or (layers and isinstance(layers[0], str)):
+        raise TypeError(f"layers must be a list of layer tuples such as [('conv', weight, None, "
+                        f"1), ('relu',), ('max_pool', 2)], got {_short(layers)}")
     for i, layer in enumerate(layers):
-        if not layer or layer[0] not in ("conv", "relu", "max_pool"):
-            raise ValueError(f"layers[{i}] must start with 'conv', 'relu' or 'max_pool', "
-                             f"got {layer!r:.60}")
+        if not isinstance(layer, tuple) or not layer or layer[0] not in _FORMS:
+            raise ValueError(f"layers[{i}] must start with 'conv', 'relu' or 'max_pool' (a "
+                             f"tuple such as ('relu',)), got {_short(layer)}")
+        length, form = _FORMS[layer[0]]
+        if len(layer) != length:
+            raise ValueError(f"layers[{i}] must have the form {form}, got a tuple of "
+                             f"{len(layer)}: {_short(layer)}")
+
+
+def _check_switches(switches, layers):
+    """Raise unless ``switches`` is what deconvnet_forward recorded for ``layers``."""
+    if not isinstance(switches, (list, tuple)):
+        raise TypeError(f"switches must be the list deconvnet_forward returned with the feature "
+                        f"map, got {type(switches).__name__}")
+    if len(switches) != len(layers):
+        raise ValueError(f"switches must hold one entry per layer ({len(layers)}), "
+                         f"got {len(switches)}: pass what deconvnet_forward returned")
+    for i, (layer, switch) in enumerate(zip(layers, switches)):
+        if layer[0] == "max_pool" and not (isinstance(switch, tuple) and len(switch) == 2):
+            raise ValueError(f"switches[{i}] must be the (indices, (H, W)) recorded by the max "
+                             f"pool layers[{i}], got {_short(switch)}: pass the switches "
+                             f"deconvnet_forward returned for these layers")
 
 
 def deconvnet_forward(x, layers):
@@ -131,18 +175,33 @@ def deconvnet_project(feature_map, layers, switches):
         The reconstruction, with the input's shape.
     """
     _check_layers(layers)
-    if len(switches) != len(layers):
-        raise ValueError(f"switches must hold one entry per layer ({len(layers)}), "
-                         f"got {len(switches)}: pass what deconvnet_forward returned")
+    _check_switches(switches, layers)
     r = real_array(feature_map, "feature_map")
-    for layer, switch in zip(reversed(layers), reversed(switches)):
+    if r.ndim != 4:
+        raise ValueError(f"feature_map must have shape (N, C_top, H_top, W_top), got {r.shape}")
+    for i in reversed(range(len(layers))):
+        layer, switch = layers[i], switches[i]
         kind = layer[0]
         if kind == "conv":
             _, weight, _, padding = layer     # the bias is not undone, as in the paper
+            if r.shape[1] != np.shape(weight)[0]:
+                raise ValueError(_mismatch(feature_map, i, layer, f"{np.shape(weight)[0]} "
+                                           f"channels (C_out of its weight)", r.shape))
             r = conv_transpose2d(r, weight, padding=padding)
         elif kind == "relu":
             r = np.maximum(r, 0)
         else:
             indices, size = switch
+            if r.shape != np.shape(indices):
+                raise ValueError(_mismatch(feature_map, i, layer, f"the shape "
+                                           f"{np.shape(indices)} of its switches", r.shape))
             r = max_unpool2d(r, indices, size)
     return r
+
+
+def _mismatch(feature_map, i, layer, expected, got):
+    """The message for a feature map that does not fit the layers it is projected through."""
+    return (f"feature_map of shape {np.shape(feature_map)} does not match the layers: going "
+            f"down, layers[{i}] ('{layer[0]}') expects a signal with {expected}, got shape "
+            f"{got}; pass the feature map deconvnet_forward returned for these layers, or one "
+            f"of its shape")

@@ -401,3 +401,97 @@ def test_full_fashion_mnist_dataset(monkeypatch):
     ds = data.fashion_mnist(train=True)
     assert isinstance(ds, torchvision.datasets.FashionMNIST) and len(ds) == 60000
     assert ds.classes[9] == data.FASHION_MNIST_CLASSES[9] == "Ankle boot"
+
+
+class SilentServer:
+    """A loopback server that accepts every connection and never answers.
+
+    It stops by itself after ``lifetime`` seconds at the latest, so a failing test
+    cannot leave it running.
+    """
+
+    def __init__(self, lifetime=30.0):
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.socket.listen(8)
+        self.socket.settimeout(0.2)
+        self.held, self.stop = [], threading.Event()
+        self.end = time.monotonic() + lifetime
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stop.is_set() and time.monotonic() < self.end:
+            try:
+                self.held.append(self.socket.accept()[0])     # accepted, never answered
+            except OSError:
+                pass
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.socket.getsockname()[1]}/"
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+        for connection in self.held:
+            connection.close()
+        self.socket.close()
+
+
+def test_a_mirror_that_accepts_and_never_answers_costs_only_the_promised_seconds(
+        offline, monkeypatch, capsys):
+    """The probe waits for an HTTP answer, not a connection: the first access takes seconds."""
+    server = SilentServer()
+    monkeypatch.setitem(data.MIRRORS, "MNIST", [server.url])
+    monkeypatch.setattr(data, "CONNECT_SECONDS", 1.5)
+    assert data.READ_SECONDS == 30.0              # the download's own timeout is not shortened
+    try:
+        start = time.monotonic()
+        x, _ = data.mnist_arrays(train=False)
+        elapsed = time.monotonic() - start
+    finally:
+        server.close()
+    assert len(x) == 1000 and server.held          # the subset, after a real connection
+    assert elapsed < data.CONNECT_SECONDS + 2
+    assert len(notices(capsys.readouterr().out)) == 1
+
+
+def test_the_probe_counts_a_mirror_that_answers_http(monkeypatch):
+    import http.server
+
+    class Head(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            self.send_response(200 if self.path.endswith("train-images-idx3-ubyte.gz") else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    answering = http.server.HTTPServer(("127.0.0.1", 0), Head)
+    threading.Thread(target=answering.serve_forever, daemon=True).start()
+    silent = SilentServer()
+    good = f"http://127.0.0.1:{answering.server_address[1]}/mnist/"
+    try:
+        assert data._reachable([silent.url, good, "http://127.0.0.1:9/"], 1.5) == [good]
+    finally:
+        answering.shutdown()
+        answering.server_close()
+        silent.close()
+
+
+def test_part_files_left_by_a_killed_unpack_are_cleaned_on_the_next_call(offline, unverified,
+                                                                         tmp_path):
+    fake_dataset(tmp_path / "src", "MNIST", gz=True)
+    data.mnist(train=True, root=tmp_path / "src")
+    raw = next((data.LOCAL_DATA / "unpacked").glob("MNIST-*")) / "MNIST" / "raw"
+    # What a killed unpack leaves: a half-written .part file (its process gone long ago),
+    # and one being written right now by another process (young: it must be left alone).
+    old = raw / "train-images-idx3-ubyte.abc123.part"
+    young = raw / "t10k-images-idx3-ubyte.def456.part"
+    for part in (old, young):
+        part.write_bytes(b"\0" * 100)
+    long_ago = time.time() - data.STALE_PART_SECONDS - 5
+    os.utime(old, (long_ago, long_ago))
+    data.mnist(train=True, root=tmp_path / "src")
+    assert not old.exists() and young.exists()

@@ -98,3 +98,63 @@ def test_bad_input():
         deconvnet_forward(np.zeros((1, 1, 4, 4)), [("avg_pool", 2)])
     with pytest.raises(ValueError, match="one entry per layer"):
         deconvnet_project(np.zeros((1, 1, 2, 2)), [("relu",)], [])
+
+
+def small_network():
+    rng = np.random.default_rng(0)
+    layers = [("conv", rng.standard_normal((2, 1, 3, 3)), None, 1), ("relu",), ("max_pool", 2)]
+    return rng.standard_normal((1, 1, 8, 8)), layers
+
+
+def test_max_unpool2d_given_an_int_says_it_wants_the_pair_h_w():
+    x, layers = small_network()
+    feature_map, switches = deconvnet_forward(x, layers)
+    indices, size = switches[2]
+    with pytest.raises(TypeError, match=r"output_size must be the pair \(H, W\), the size of the "
+                                        r"pooled input, got the int 8; unlike torch's "
+                                        r"max_unpool2d this function takes no kernel_size"):
+        max_unpool2d(feature_map, indices, 8)
+    with pytest.raises(TypeError, match=r"output_size \(H, W\) must be an int or a pair of "
+                                        r"ints, got \(8, 8, 1\)"):
+        max_unpool2d(feature_map, indices, (8, 8, 1))
+    # The pair works, and equals torch's unpooling (the oracle).
+    expected = F.max_unpool2d(torch.from_numpy(feature_map), torch.from_numpy(indices), 2,
+                              output_size=size).numpy()
+    np.testing.assert_array_equal(max_unpool2d(feature_map, indices, size), expected)
+
+
+@pytest.mark.parametrize("layers, error, message", [
+    (lambda L: L[0], TypeError, r"layers must be a list of layer tuples .*got \('conv', "
+                                r"ndarray of shape \(2, 1, 3, 3\), None, 1\)"),
+    (lambda L: ["relu"], TypeError, r"layers must be a list of layer tuples"),
+    (lambda L: [L[0][:2]], ValueError, r"layers\[0\] must have the form \('conv', weight, bias "
+                                       r"or None, padding\), got a tuple of 2"),
+    (lambda L: [L[0], ("max_pool",)], ValueError, r"layers\[1\] must have the form "
+                                                  r"\('max_pool', kernel_size\), got a tuple of 1"),
+    (lambda L: [{"kind": "relu"}], ValueError,
+     r"layers\[0\] must start with 'conv', 'relu' or 'max_pool' \(a tuple"),
+])
+def test_deconvnet_forward_names_a_layer_list_of_the_wrong_form(layers, error, message):
+    x, good = small_network()
+    with pytest.raises(error, match=message):
+        deconvnet_forward(x, layers(good))
+
+
+def test_deconvnet_project_names_mismatched_feature_maps_and_missing_switches():
+    x, layers = small_network()
+    feature_map, switches = deconvnet_forward(x, layers)
+    with pytest.raises(ValueError, match=r"feature_map of shape \(1, 3, 4, 4\) does not match the "
+                                         r"layers: going down, layers\[2\] \('max_pool'\) "
+                                         r"expects a signal with the shape \(1, 2, 4, 4\)"):
+        deconvnet_project(np.zeros((1, 3, 4, 4)), layers, switches)
+    with pytest.raises(ValueError, match=r"layers\[0\] \('conv'\) expects a signal with 2 "
+                                         r"channels"):
+        deconvnet_project(np.zeros((1, 3, 8, 8)), layers[:1], switches[:1])
+    with pytest.raises(ValueError, match=r"feature_map must have shape \(N, C_top, H_top, "
+                                         r"W_top\), got \(2, 4, 4\)"):
+        deconvnet_project(feature_map[0], layers, switches)
+    with pytest.raises(TypeError, match="switches must be the list deconvnet_forward returned"):
+        deconvnet_project(feature_map, layers, None)
+    with pytest.raises(ValueError, match=r"switches\[2\] must be the \(indices, \(H, W\)\) "
+                                         r"recorded by the max pool layers\[2\], got None"):
+        deconvnet_project(feature_map, layers, [None, None, None])

@@ -264,8 +264,8 @@ def test_top_k_accuracy_equals_sklearn_with_ties(case, k):
     k = min(k, scores.shape[1])
     expected = quiet(skm.top_k_accuracy_score, y_true, scores, k=k,
                      labels=np.arange(scores.shape[1]))
-    assert metrics.top_k_accuracy_score(y_true, scores, k) == expected
-    assert metrics.top_k_error(y_true, scores, k) == pytest.approx(1 - expected)
+    assert metrics.top_k_accuracy_score(y_true, scores, k=k) == expected
+    assert metrics.top_k_error(y_true, scores, k=k) == pytest.approx(1 - expected)
 
 
 def test_top_k_hand_counted():
@@ -549,3 +549,11 @@ def test_names_and_leading_arguments_are_scikit_learns(name):
 def test_old_metric_names_are_gone():
     for old in ["accuracy", "precision", "recall", "top_k_accuracy", "average_precision"]:
         assert not hasattr(metrics, old) and not hasattr(cnnlib, old)
+
+
+def test_error_a_huge_label_is_refused_before_any_allocation():
+    with pytest.raises(ValueError, match="y_true holds the label 10000000: class labels must "
+                                         "be 0..C-1 with at most C = 4096"):
+        metrics.confusion_matrix([10**7, 0], [0, 1])
+    with pytest.raises(ValueError, match="num_classes must be at most 4096"):
+        metrics.precision_score([0, 1], [0, 1], 10**9, average=None)

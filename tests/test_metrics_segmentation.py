@@ -80,3 +80,18 @@ def test_label_out_of_range():
         iou_per_class(TRUE, PRED, num_classes=2)
     with pytest.raises(ValueError, match="num_classes must be >= 1, got 0"):
         mean_iou(TRUE, PRED, num_classes=0)
+
+
+def test_a_huge_label_is_refused_before_any_allocation():
+    # 10**7 classes would make a (C, C) pixel confusion matrix of 10**14 int64 cells (728 TiB).
+    truth = np.zeros((4, 4), dtype=np.int64)
+    guess = truth.copy()
+    guess[0, 0] = 10**7
+    for metric in (mean_iou, iou_per_class, iou_per_class_naive):
+        with pytest.raises(ValueError, match="y_pred holds the label 10000000: class labels "
+                                             "must be 0..C-1 with at most C = 4096"):
+            metric(truth, guess)
+    with pytest.raises(ValueError, match="y_pred holds the label 10000000, but num_classes=3"):
+        mean_iou(truth, guess, num_classes=3)
+    with pytest.raises(ValueError, match="num_classes must be at most 4096"):
+        mean_iou(truth, guess, num_classes=10**7 + 1)

@@ -3,6 +3,7 @@
 Big networks are built on the ``meta`` device where only shapes matter (no memory,
 no arithmetic); real forward passes run at batch 1 in eval mode without gradients.
 """
+import inspect
 import warnings
 
 import numpy as np
@@ -314,9 +315,30 @@ def test_output_shape_at_nominal_input_size(name):
         assert torch.isfinite(out).all()
 
 
-def test_public_factories_cover_the_issue():
-    for name in list(NOMINAL) + ["summary", "receptive_field", "imagenet_zoo"]:
-        assert callable(getattr(models, name)), name
+@pytest.mark.parametrize("name", sorted(set(NOMINAL) - {"lenet5_classic"}))
+def test_every_factory_passes_the_options_of_its_network_through(name):
+    factory = getattr(models, name)
+    assert name in models.__all__
+    parameters = inspect.signature(factory).parameters.values()
+    assert any(p.kind is p.VAR_KEYWORD for p in parameters), f"{name} has no **kwargs"
+    with pytest.raises(TypeError, match="unexpected keyword argument 'no_such_option'"):
+        on_meta(factory, no_such_option=1)
+
+
+def test_resnet18_without_shortcuts_is_torchvisions_minus_its_projections():
+    plain = on_meta(models.resnet18, residual=False)
+    reference = torchvision_model("resnet18")
+    projections = sum(p.numel() for n, p in reference.named_parameters() if ".downsample." in n)
+    assert n_params(plain) == n_params(reference) - projections == 11_689_512 - 173_824
+    torch.manual_seed(0)
+    block = models.resnet18(residual=False, num_classes=3).eval().layer1[0]
+    for m in block.modules():               # residual branch zero: no shortcut leaves 0
+        if isinstance(m, nn.BatchNorm2d):
+            nn.init.zeros_(m.weight)
+    with torch.no_grad():
+        assert torch.count_nonzero(block(torch.randn(1, 64, 8, 8))) == 0
+    assert models.googlenet(aux_logits=True, num_classes=5).aux1 is not None
+    assert models.vgg11(dropout=0.0, num_classes=2).classifier[2].p == 0.0
 
 
 def test_small_networks_are_size_aware():
@@ -456,3 +478,35 @@ def test_no_factory_fails_deep_inside_on_a_small_input(name):
                 model(torch.empty(1, channels, size, size, device=device))
         except ValueError as e:
             assert "resize or pad the images first" in str(e)
+
+
+# --------------------------------------------------------------------------- bad options, by name
+@pytest.mark.parametrize("build, error, message", [
+    (lambda: models.vgg_small(input_size=2.5), TypeError,
+     r"input_size must be an int or a pair of ints, got 2.5"),
+    (lambda: models.vgg_small(cfg=[]), ValueError,
+     r"cfg must be a list holding at least one convolution .*, got \[\]"),
+    (lambda: models.vgg_small(cfg=["M"]), ValueError, r"cfg must be a list holding at least one"),
+    (lambda: models.resnet_small(widths=(16, -32, 64)), ValueError,
+     r"each of widths must be >= 1, got -32 in \(16, -32, 64\)"),
+    (lambda: models.resnet_small(blocks=2), TypeError,
+     r"blocks must be a tuple of ints \(one per stage\), got the int 2; write \(2,\)"),
+    (lambda: models.mobilenet_v1(width_multiplier="1"), TypeError,
+     r"width_multiplier must be a number, got str '1'"),
+    (lambda: models.mobilenet_v1(width_multiplier=0), ValueError,
+     r"width_multiplier must be > 0, got 0"),
+    (lambda: models.unet(widths=16), TypeError,
+     r"widths must be a tuple of ints \(one per level: at least two levels, one pooling\), "
+     r"got the int 16$"),
+    (lambda: models.unet(widths=(16,)), ValueError, r"widths needs at least 2 entries"),
+    (lambda: models.causal_cnn(dilations=4), TypeError,
+     r"dilations must be a tuple of ints \(one per layer\), got the int 4; write \(4,\)"),
+    (lambda: models.causal_cnn(dilations=(1, 2.0)), TypeError,
+     r"each of dilations must be an int, got float 2.0"),
+    (lambda: models.summary(models.lenet5(), input_size=28), TypeError,
+     r"input_size must be a tuple \(C, H, W\) or \(N, C, H, W\), got int 28; for one 28x28 "
+     r"grey image write \(1, 28, 28\)"),
+])
+def test_a_bad_option_is_named_with_its_rule(build, error, message):
+    with pytest.raises(error, match=message):
+        build()

@@ -565,3 +565,33 @@ def test_rel_error_of_3x1_against_3_is_an_error():
 def test_constructors_validate_their_arguments_naming_the_parameter(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+# --------------------------------------------------------------------------- bad inputs, by name
+@pytest.mark.parametrize("call", [
+    lambda t: nn.functional.softmax(t),
+    lambda t: nn.functional.log_softmax(t, axis=1),
+    lambda t: nn.functional.softmax_backward(t, t),
+])
+def test_softmax_given_a_torch_tensor_says_it_is_the_numpy_library(call):
+    t = torch.randn(2, 3, requires_grad=True)
+    with pytest.raises(TypeError, match=r"x must be a NumPy array, got torch.Tensor: cnnlib.nn "
+                                        r"computes with NumPy.*x.detach\(\).numpy\(\)"):
+        call(t)
+
+
+def test_softmax_of_the_numpy_copy_equals_torch():
+    t = torch.randn(2, 3, dtype=torch.float64)
+    np.testing.assert_allclose(nn.functional.softmax(t.numpy()), torch.softmax(t, -1).numpy())
+    np.testing.assert_allclose(nn.functional.log_softmax(t.numpy()),
+                               torch.log_softmax(t, -1).numpy())
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(num_classes=-1), ValueError, "num_classes must be >= 1, got -1"),
+    (dict(num_classes=2.0), TypeError, "num_classes must be an int, got float 2.0"),
+    (dict(in_channels=0), ValueError, "in_channels must be >= 1, got 0"),
+])
+def test_lenet5_names_its_own_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        nn.lenet5(**kwargs)

@@ -4,6 +4,8 @@ The correct implementations come from PyTorch (torch.nn.functional and autograd,
 torchvision's BasicBlock); each buggy one is a deliberate mistake a student makes,
 built on top of them, and must be told what it did wrong.
 """
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -751,3 +753,106 @@ def test_the_librarys_vgg_layers_differ_from_the_assignment_only_as_documented(c
     with pytest.raises(SelfCheckError, match=r"needs\s+no bias"):
         check_vgg_layers(in_assignment_order)
     assert "keeps the bias" in make_layers.__doc__
+
+
+# --------------------------------------------------------------------------- bad inputs
+def conv_ragged(x, w, b=None, stride=1, padding=0):
+    return [[1.0, 2.0], [3.0]]
+
+
+def conv_tensor_with_grad(x, w, b=None, stride=1, padding=0):
+    return torch.from_numpy(torch_conv2d(x, w, b, stride, padding)).requires_grad_()
+
+
+def conv_integer_output(x, w, b=None, stride=1, padding=0):
+    return torch_conv2d(x, w, b, stride, padding).astype(np.int64)   # np.zeros(..., int)
+
+
+@pytest.mark.parametrize("buggy, message", [
+    (conv_ragged, r"case 1 \(.*\): the feature map is a list whose rows have different lengths "
+                  r"\(ragged\), which is no array"),
+    (conv_tensor_with_grad, r"the feature map is a torch.Tensor that requires grad; this task "
+                            r"is written in NumPy"),
+    (conv_integer_output, r"the feature map has the integer dtype int64, so every value was cut "
+                          r"to a whole number"),
+])
+def test_outputs_that_are_no_float_array_are_named(buggy, message):
+    with pytest.raises(SelfCheckError, match=message):
+        check_conv2d(buggy)
+
+
+@pytest.mark.parametrize("check", [check_conv2d, check_max_pool2d, check_conv2d_backward,
+                                   check_max_pool2d_backward, check_vgg_layers,
+                                   check_basic_block])
+def test_a_check_given_no_function_says_so(check):
+    param = list(__import__("inspect").signature(check).parameters)[0]
+    with pytest.raises(TypeError, match=rf"{param} must be your function \(a callable\), got "
+                                        rf"list"):
+        check([[1.0, 2.0], [3.0]])
+
+
+class NoParameters(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = [nn.Flatten(), nn.Linear(784, 10)]          # a plain list: hidden
+
+    def forward(self, x):
+        return self.layers[1](self.layers[0](x))
+
+
+class IntegerOutput(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(784, 10)
+
+    def forward(self, x):
+        return self.fc(x.flatten(1)).round().long()
+
+
+def test_check_model_names_a_model_without_parameters_and_integer_outputs():
+    with pytest.raises(SelfCheckError, match="NoParameters has no trainable parameters: .*a "
+                                             "plain Python list"):
+        check_model(NoParameters())
+    with pytest.raises(SelfCheckError, match=r"IntegerOutput: the output has dtype torch.int64; "
+                                             r"return the logits as floats"):
+        check_model(IntegerOutput())
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(input_size=28), TypeError, r"input_size must be a tuple \(C, H, W\) of 3 ints, got 28"),
+    (dict(input_size=(1, 28, 0)), ValueError, r"input_size \(C, H, W\) must be >= 1, got 0"),
+    (dict(num_classes=0), ValueError, "num_classes must be >= 1, got 0"),
+    (dict(params=1.5), TypeError, "params must be an int, got float 1.5"),
+    (dict(name=3), TypeError, "name must be a str or None, got int"),
+])
+def test_check_model_arguments_are_checked_by_name(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        check_model(lenet(), **kwargs)
+
+
+def test_every_row_of_the_mistake_tables_is_reported_with_its_own_message():
+    """A student function that returns a row's wrong result gets that row's message."""
+    from types import SimpleNamespace
+
+    from cnnlib.selfcheck.conv_mistakes import CONV2D_MISTAKES, MAX_POOL2D_MISTAKES
+    shown = set()
+    for mistake in CONV2D_MISTAKES:
+        def student(x, w, b=None, stride=1, padding=0, mistake=mistake):
+            case = SimpleNamespace(x=x, w=w, b=b, s=stride, p=padding, two_p=2 * padding,
+                                   expected=torch_conv2d(x, w, b, stride, padding))
+            wrong = mistake.wrong(case)
+            return case.expected if wrong is None else wrong
+        with pytest.raises(SelfCheckError) as info:
+            check_conv2d(student)
+        shown.add(next(m.name for m in CONV2D_MISTAKES
+                       if re.search(re.sub(r"\\\{\w+\\\}", r"\\d+", re.escape(m.message)),
+                                    str(info.value))))
+    # Two rows share a message (the last channel with or without its bias).
+    assert len(shown) == len(CONV2D_MISTAKES) - 1
+    for mistake in MAX_POOL2D_MISTAKES:
+        def student(x, k, stride=None, mistake=mistake):
+            case = SimpleNamespace(x=x, k=k, s=k if stride is None else stride,
+                                   expected=torch_max_pool2d(x, k, stride))
+            return mistake.wrong(case)
+        with pytest.raises(SelfCheckError, match=mistake.message.split(":")[0]):
+            check_max_pool2d(student)

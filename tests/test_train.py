@@ -1,5 +1,6 @@
 """cnnlib.train: fit / evaluate / predict against plain torch computations."""
 import functools
+import pathlib
 import subprocess
 import sys
 import textwrap
@@ -14,7 +15,7 @@ from sklearn.metrics import accuracy_score, log_loss
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from cnnlib.train import (History, cpu_cores, default_device, evaluate, fit, predict,
+from cnnlib.train import (FitConfig, History, cpu_cores, default_device, evaluate, fit, predict,
                           seed_everything)
 
 
@@ -372,3 +373,118 @@ def test_fit_evaluate_predict_are_reachable_from_the_package_without_loading_tor
     code = ("import sys, cnnlib; assert 'torch' not in sys.modules; cnnlib.fit; "
             "assert 'torch' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --------------------------------------------------------------------------- one config object
+def test_a_config_object_and_keywords_give_the_same_run():
+    x, y = blobs(32)
+    by_keywords = fit(fresh(), (x, y), epochs=2, batch_size=16, lr=0.01, progress=False)
+    config = FitConfig(epochs=2, batch_size=16, lr=0.01, progress=False)
+    by_config = fit(fresh(), (x, y), config=config)
+    assert by_config.train_loss == by_keywords.train_loss
+    # Keywords replace the config's fields; the config itself is left as it was.
+    longer = fit(fresh(), (x, y), config=config, epochs=3)
+    assert len(longer) == 3 and config.epochs == 2
+    assert longer.train_loss[:2] == by_keywords.train_loss
+
+
+def test_fit_options_are_the_config_fields():
+    x, y = blobs(16)
+    with pytest.raises(TypeError, match=r"unknown option\(s\) \['epoch'\]; the options are the "
+                                        r"fields of FitConfig: epochs, optimizer, lr"):
+        fit(fresh(), (x, y), epoch=2)
+    with pytest.raises(TypeError, match="config must be a FitConfig, got dict"):
+        fit(fresh(), (x, y), config={"epochs": 2})
+    with pytest.raises(ValueError, match="divergence must be a factor > 1, got 0.5"):
+        fit(fresh(), (x, y), divergence=0.5)
+
+
+# --------------------------------------------------------------------------- bad runs
+def exploding_loss(output, y):
+    """Cross-entropy scaled by 10**(10 * step): 1e30 times the first loss by step 4, yet finite."""
+    exploding_loss.step += 1
+    return F.cross_entropy(output, y) * 10.0 ** (10 * (exploding_loss.step - 1))
+
+
+def test_a_loss_growing_without_overflowing_warns_that_training_diverges():
+    x, y = blobs(64)
+    exploding_loss.step = 0
+    with pytest.warns(RuntimeWarning, match=r"the training loss grew from \S+ at the first step "
+                                            r"to \S+e\+\d+ at epoch 1, step 2, more than 10000 "
+                                            r"times: training is diverging"):
+        history = fit(fresh(), (x, y), epochs=1, batch_size=16, loss_fn=exploding_loss,
+                      optimizer=functools.partial(torch.optim.SGD, lr=0.0), progress=False)
+    assert np.isfinite(history.train_loss[-1]) and history.train_loss[-1] > 1e29
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                # an ordinary run: no warning
+        fit(fresh(), (x, y), epochs=2, batch_size=16, progress=False)
+
+
+def test_resuming_an_adam_checkpoint_with_sgd_is_refused_by_name(tmp_path):
+    x, y = blobs(32)
+    path = tmp_path / "run.pt"
+    fit(fresh(), (x, y), epochs=1, checkpoint=path, progress=False)      # Adam
+    sgd = functools.partial(torch.optim.SGD, lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match=rf"checkpoint {path} was saved with the optimiser Adam, "
+                                         rf"but this run uses SGD.*resume=False"):
+        fit(fresh(), (x, y), epochs=2, optimizer=sgd, checkpoint=path, progress=False)
+    assert len(fit(fresh(), (x, y), epochs=2, optimizer=sgd, checkpoint=path, resume=False,
+                   progress=False)) == 2
+
+
+def test_two_runs_saving_one_checkpoint_never_share_a_temporary_file(tmp_path, monkeypatch):
+    import cnnlib.train.checkpoint as checkpoint
+    written, save = [], torch.save
+    monkeypatch.setattr(checkpoint.torch, "save",
+                        lambda obj, f: (written.append(pathlib.Path(f)), save(obj, f)))
+    x, y = blobs(16)
+    path = tmp_path / "run.pt"
+    for _ in range(2):
+        fit(fresh(), (x, y), epochs=1, checkpoint=path, resume=False, progress=False)
+    assert len(written) == 2 and written[0] != written[1]
+    assert all(f.parent == tmp_path and f.name.startswith("run.pt.") for f in written)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.pt"]        # nothing left over
+
+
+class WritesAMarker:
+    """Unpickling this object opens (creates) the marker file: code run by loading a file."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def tamper(path, change):
+    state = torch.load(path, weights_only=True)
+    change(state)
+    torch.save(state, path)
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_and_runs_nothing(tmp_path):
+    x, y = blobs(16)
+    path, marker = tmp_path / "run.pt", tmp_path / "marker"
+    fit(fresh(), (x, y), epochs=1, checkpoint=path, progress=False)
+    tamper(path, lambda state: state["history"].update(extra=WritesAMarker(marker)))
+    with pytest.raises(ValueError, match=rf"checkpoint {path} is refused: it names \S*open, "
+                                         rf"which loading it would call.*load no file you did "
+                                         rf"not make"):
+        fit(fresh(), (x, y), epochs=2, checkpoint=path, progress=False)
+    assert not marker.exists()
+    # The control: without weights_only the same file does run its code.
+    torch.load(path, weights_only=False)["history"]["extra"].close()
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("change, rule", [
+    (lambda state: state.update(note="hello"), r"the unknown keys \['note'\]"),
+    (lambda state: state.update(epoch="1"), r"values of the wrong type under \['epoch'\]"),
+])
+def test_a_tampered_checkpoint_is_refused_by_the_allow_list(tmp_path, change, rule):
+    x, y = blobs(16)
+    path = tmp_path / "run.pt"
+    fit(fresh(), (x, y), epochs=1, checkpoint=path, progress=False)
+    tamper(path, change)
+    with pytest.raises(ValueError, match=rf"checkpoint {path} is refused: it holds {rule}"):
+        fit(fresh(), (x, y), epochs=2, checkpoint=path, progress=False)

@@ -1,7 +1,37 @@
 """Input checks shared by the model factories (their argument checks are cnnlib's own)."""
-from .._validate import check_positive_int
+import numbers
 
-__all__ = ["check_input", "check_positive_int", "is_meta"]
+from .._validate import check_int_pair, check_positive_int, check_real
+
+__all__ = ["check_input", "check_positive_int", "check_int_pair", "check_ints",
+           "check_positive_real", "is_meta"]
+
+
+def check_ints(value, name, min_len=1, what="one per stage"):
+    """``value`` as a tuple of ints >= 1 (at least ``min_len`` of them), or an error naming it."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        hint = f"; write ({value},) for a single one" if min_len <= 1 else ""
+        raise TypeError(f"{name} must be a tuple of ints ({what}), got the int {value}{hint}")
+    if not isinstance(value, (tuple, list, range)):
+        raise TypeError(f"{name} must be a tuple of ints ({what}), got "
+                        f"{type(value).__name__} {value!r}")
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise TypeError(f"each of {name} must be an int, got {type(v).__name__} {v!r} "
+                            f"in {tuple(value)}")
+        if v < 1:
+            raise ValueError(f"each of {name} must be >= 1, got {v} in {tuple(value)}")
+    if len(value) < min_len:
+        raise ValueError(f"{name} needs at least {min_len} entries ({what}), got {tuple(value)}")
+    return tuple(int(v) for v in value)
+
+
+def check_positive_real(value, name):
+    """``value`` if it is a real number > 0 (not a bool or a string), or an error naming it."""
+    check_real(value, name)
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return value
 
 
 def check_input(x, name, in_channels, size=None, min_size=None, why=""):

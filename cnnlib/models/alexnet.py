@@ -130,11 +130,17 @@ class ZFNet(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
-def alexnet(num_classes=1000, grouped=False, dropout=0.5):
-    """AlexNet for 227x227 RGB images; see :class:`AlexNet`."""
-    return AlexNet(num_classes, grouped, dropout)
+def alexnet(num_classes=1000, **kwargs):
+    """AlexNet for 227x227 RGB images; see :class:`AlexNet`.
+
+    Every other option of :class:`AlexNet` passes through ``**kwargs``.
+    """
+    return AlexNet(num_classes=num_classes, **kwargs)
 
 
-def zfnet(num_classes=1000, dropout=0.5):
-    """ZFNet for 224x224 RGB images; see :class:`ZFNet`."""
-    return ZFNet(num_classes, dropout)
+def zfnet(num_classes=1000, **kwargs):
+    """ZFNet for 224x224 RGB images; see :class:`ZFNet`.
+
+    Every other option of :class:`ZFNet` passes through ``**kwargs``.
+    """
+    return ZFNet(num_classes=num_classes, **kwargs)

@@ -132,16 +132,28 @@ class DenseNet(nn.Module):
         return self.classifier(torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1))
 
 
-def densenet121(num_classes=1000, in_channels=3):
-    """DenseNet-121: blocks (6, 12, 24, 16), k = 32, 8.0M parameters."""
-    return DenseNet(32, (6, 12, 24, 16), 64, 4, num_classes, in_channels)
+def densenet121(num_classes=1000, in_channels=3, **kwargs):
+    """DenseNet-121: blocks (6, 12, 24, 16), k = 32, 8.0M parameters.
+
+    Every other option of :class:`DenseNet` passes through ``**kwargs``.
+    """
+    return DenseNet(32, (6, 12, 24, 16), 64, 4, num_classes=num_classes, in_channels=in_channels,
+                    **kwargs)
 
 
-def densenet169(num_classes=1000, in_channels=3):
-    """DenseNet-169: blocks (6, 12, 32, 32), k = 32, 14.1M parameters."""
-    return DenseNet(32, (6, 12, 32, 32), 64, 4, num_classes, in_channels)
+def densenet169(num_classes=1000, in_channels=3, **kwargs):
+    """DenseNet-169: blocks (6, 12, 32, 32), k = 32, 14.1M parameters.
+
+    Every other option of :class:`DenseNet` passes through ``**kwargs``.
+    """
+    return DenseNet(32, (6, 12, 32, 32), 64, 4, num_classes=num_classes, in_channels=in_channels,
+                    **kwargs)
 
 
-def densenet201(num_classes=1000, in_channels=3):
-    """DenseNet-201: blocks (6, 12, 48, 32), k = 32, 20.0M parameters."""
-    return DenseNet(32, (6, 12, 48, 32), 64, 4, num_classes, in_channels)
+def densenet201(num_classes=1000, in_channels=3, **kwargs):
+    """DenseNet-201: blocks (6, 12, 48, 32), k = 32, 20.0M parameters.
+
+    Every other option of :class:`DenseNet` passes through ``**kwargs``.
+    """
+    return DenseNet(32, (6, 12, 48, 32), 64, 4, num_classes=num_classes, in_channels=in_channels,
+                    **kwargs)

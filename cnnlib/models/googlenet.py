@@ -172,6 +172,9 @@ class GoogLeNet(nn.Module):
         return x
 
 
-def googlenet(num_classes=1000, aux_logits=False, five_by_five=False):
-    """GoogLeNet (Inception v1) for 224x224 RGB images; see :class:`GoogLeNet`."""
-    return GoogLeNet(num_classes, aux_logits, five_by_five)
+def googlenet(num_classes=1000, **kwargs):
+    """GoogLeNet (Inception v1) for 224x224 RGB images; see :class:`GoogLeNet`.
+
+    Every other option of :class:`GoogLeNet` passes through ``**kwargs``.
+    """
+    return GoogLeNet(num_classes=num_classes, **kwargs)

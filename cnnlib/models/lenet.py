@@ -79,9 +79,12 @@ class LeNet5(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
-def lenet5(num_classes=10, in_channels=1):
-    """The lectures' LeNet-5 for 28x28 images (61,706 parameters); see :class:`LeNet5`."""
-    return LeNet5(num_classes, in_channels)
+def lenet5(num_classes=10, in_channels=1, **kwargs):
+    """The lectures' LeNet-5 for 28x28 images (61,706 parameters); see :class:`LeNet5`.
+
+    Every other option of :class:`LeNet5` passes through ``**kwargs``.
+    """
+    return LeNet5(num_classes=num_classes, in_channels=in_channels, **kwargs)
 
 
 # --------------------------------------------------------------------------- 1998

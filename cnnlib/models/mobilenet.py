@@ -13,7 +13,7 @@ torchvision has no MobileNet v1, so the names here are our own.
 """
 from torch import nn
 
-from ._checks import check_input, check_positive_int, is_meta
+from ._checks import check_input, check_positive_int, check_positive_real, is_meta
 
 __all__ = ["MobileNetV1", "DepthwiseSeparable", "MOBILENET_V1_CONFIG", "mobilenet_v1"]
 
@@ -64,8 +64,7 @@ class MobileNetV1(nn.Module):
         super().__init__()
         check_positive_int(num_classes, "num_classes")
         check_positive_int(in_channels, "in_channels")
-        if not width_multiplier > 0:
-            raise ValueError(f"width_multiplier must be > 0, got {width_multiplier!r}")
+        check_positive_real(width_multiplier, "width_multiplier")
         self.in_channels = in_channels
 
         def width(c):
@@ -94,9 +93,9 @@ class MobileNetV1(nn.Module):
         return self.classifier(self.avgpool(self.features(x)))
 
 
-def mobilenet_v1(num_classes=1000, width_multiplier=1.0, in_channels=3):
+def mobilenet_v1(num_classes=1000, width_multiplier=1.0, in_channels=3, **kwargs):
     """MobileNet v1: 4,231,976 parameters at width 1.0 with 1000 classes.
 
-    See :class:`MobileNetV1`.
+    See :class:`MobileNetV1`; every other option of it passes through ``**kwargs``.
     """
-    return MobileNetV1(num_classes, width_multiplier, in_channels)
+    return MobileNetV1(num_classes, width_multiplier, in_channels, **kwargs)

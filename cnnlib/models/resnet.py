@@ -26,7 +26,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from ._checks import check_input, check_positive_int, is_meta
+from ._checks import check_input, check_ints, check_positive_int, is_meta
 
 __all__ = ["BasicBlock", "Bottleneck", "ShortcutA", "ResNet", "CifarResNet",
            "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
@@ -198,7 +198,8 @@ class CifarResNet(nn.Module):
         super().__init__()
         check_positive_int(num_classes, "num_classes")
         check_positive_int(in_channels, "in_channels")
-        if len(blocks) != len(widths) or not blocks:
+        blocks, widths = check_ints(blocks, "blocks"), check_ints(widths, "widths")
+        if len(blocks) != len(widths):
             raise ValueError(f"blocks and widths need one entry per stage, got {len(blocks)} "
                              f"and {len(widths)}")
         self.in_channels = in_channels
@@ -237,51 +238,91 @@ def _init_weights(model):
             nn.init.zeros_(m.bias)
 
 
-def resnet18(num_classes=1000, in_channels=3):
-    """ResNet-18: basic blocks (2, 2, 2, 2), 11.7M parameters."""
-    return ResNet(BasicBlock, (2, 2, 2, 2), num_classes, in_channels)
+def resnet18(num_classes=1000, in_channels=3, **kwargs):
+    """ResNet-18: basic blocks (2, 2, 2, 2), 11.7M parameters.
+
+    Every other option of :class:`ResNet` passes through ``**kwargs``.
+    """
+    return ResNet(BasicBlock, (2, 2, 2, 2), num_classes=num_classes, in_channels=in_channels,
+                  **kwargs)
 
 
-def resnet34(num_classes=1000, in_channels=3):
-    """ResNet-34: basic blocks (3, 4, 6, 3), 21.8M parameters."""
-    return ResNet(BasicBlock, (3, 4, 6, 3), num_classes, in_channels)
+def resnet34(num_classes=1000, in_channels=3, **kwargs):
+    """ResNet-34: basic blocks (3, 4, 6, 3), 21.8M parameters.
+
+    Every other option of :class:`ResNet` passes through ``**kwargs``.
+    """
+    return ResNet(BasicBlock, (3, 4, 6, 3), num_classes=num_classes, in_channels=in_channels,
+                  **kwargs)
 
 
-def resnet50(num_classes=1000, in_channels=3):
-    """ResNet-50: bottleneck blocks (3, 4, 6, 3), 25.6M parameters."""
-    return ResNet(Bottleneck, (3, 4, 6, 3), num_classes, in_channels)
+def resnet50(num_classes=1000, in_channels=3, **kwargs):
+    """ResNet-50: bottleneck blocks (3, 4, 6, 3), 25.6M parameters.
+
+    Every other option of :class:`ResNet` passes through ``**kwargs``.
+    """
+    return ResNet(Bottleneck, (3, 4, 6, 3), num_classes=num_classes, in_channels=in_channels,
+                  **kwargs)
 
 
-def resnet101(num_classes=1000, in_channels=3):
-    """ResNet-101: bottleneck blocks (3, 4, 23, 3), 44.5M parameters."""
-    return ResNet(Bottleneck, (3, 4, 23, 3), num_classes, in_channels)
+def resnet101(num_classes=1000, in_channels=3, **kwargs):
+    """ResNet-101: bottleneck blocks (3, 4, 23, 3), 44.5M parameters.
+
+    Every other option of :class:`ResNet` passes through ``**kwargs``.
+    """
+    return ResNet(Bottleneck, (3, 4, 23, 3), num_classes=num_classes, in_channels=in_channels,
+                  **kwargs)
 
 
-def resnet152(num_classes=1000, in_channels=3):
-    """ResNet-152: bottleneck blocks (3, 8, 36, 3), 60.2M parameters."""
-    return ResNet(Bottleneck, (3, 8, 36, 3), num_classes, in_channels)
+def resnet152(num_classes=1000, in_channels=3, **kwargs):
+    """ResNet-152: bottleneck blocks (3, 8, 36, 3), 60.2M parameters.
+
+    Every other option of :class:`ResNet` passes through ``**kwargs``.
+    """
+    return ResNet(Bottleneck, (3, 8, 36, 3), num_classes=num_classes, in_channels=in_channels,
+                  **kwargs)
 
 
-def resnet20(num_classes=10, in_channels=3, residual=True):
-    """CIFAR ResNet-20 (n = 3): 0.27M parameters."""
-    return CifarResNet((3, 3, 3), (16, 32, 64), num_classes, in_channels, residual)
+def resnet20(num_classes=10, in_channels=3, **kwargs):
+    """CIFAR ResNet-20 (n = 3): 0.27M parameters.
+
+    Every other option of :class:`CifarResNet` passes through ``**kwargs``.
+    """
+    return CifarResNet((3, 3, 3), (16, 32, 64), num_classes=num_classes, in_channels=in_channels,
+                       **kwargs)
 
 
-def resnet32(num_classes=10, in_channels=3, residual=True):
-    """CIFAR ResNet-32 (n = 5): 0.46M parameters."""
-    return CifarResNet((5, 5, 5), (16, 32, 64), num_classes, in_channels, residual)
+def resnet32(num_classes=10, in_channels=3, **kwargs):
+    """CIFAR ResNet-32 (n = 5): 0.46M parameters.
+
+    Every other option of :class:`CifarResNet` passes through ``**kwargs``.
+    """
+    return CifarResNet((5, 5, 5), (16, 32, 64), num_classes=num_classes, in_channels=in_channels,
+                       **kwargs)
 
 
-def resnet44(num_classes=10, in_channels=3, residual=True):
-    """CIFAR ResNet-44 (n = 7): 0.66M parameters."""
-    return CifarResNet((7, 7, 7), (16, 32, 64), num_classes, in_channels, residual)
+def resnet44(num_classes=10, in_channels=3, **kwargs):
+    """CIFAR ResNet-44 (n = 7): 0.66M parameters.
+
+    Every other option of :class:`CifarResNet` passes through ``**kwargs``.
+    """
+    return CifarResNet((7, 7, 7), (16, 32, 64), num_classes=num_classes, in_channels=in_channels,
+                       **kwargs)
 
 
-def resnet56(num_classes=10, in_channels=3, residual=True):
-    """CIFAR ResNet-56 (n = 9): 0.85M parameters."""
-    return CifarResNet((9, 9, 9), (16, 32, 64), num_classes, in_channels, residual)
+def resnet56(num_classes=10, in_channels=3, **kwargs):
+    """CIFAR ResNet-56 (n = 9): 0.85M parameters.
+
+    Every other option of :class:`CifarResNet` passes through ``**kwargs``.
+    """
+    return CifarResNet((9, 9, 9), (16, 32, 64), num_classes=num_classes, in_channels=in_channels,
+                       **kwargs)
 
 
-def resnet110(num_classes=10, in_channels=3, residual=True):
-    """CIFAR ResNet-110 (n = 18): 1.7M parameters."""
-    return CifarResNet((18, 18, 18), (16, 32, 64), num_classes, in_channels, residual)
+def resnet110(num_classes=10, in_channels=3, **kwargs):
+    """CIFAR ResNet-110 (n = 18): 1.7M parameters.
+
+    Every other option of :class:`CifarResNet` passes through ``**kwargs``.
+    """
+    return CifarResNet((18, 18, 18), (16, 32, 64), num_classes=num_classes, in_channels=in_channels,
+                       **kwargs)

@@ -9,7 +9,7 @@ depend on it) the input size.
 from torch import nn
 import torch
 
-from ._checks import check_input, check_positive_int
+from ._checks import check_input, check_int_pair, check_positive_int
 from .resnet import CifarResNet
 from .vgg import make_layers
 
@@ -44,8 +44,12 @@ class VGGSmall(nn.Module):
         super().__init__()
         check_positive_int(num_classes, "num_classes")
         check_positive_int(in_channels, "in_channels")
-        cfg = SMALL_VGG_CONFIG if cfg is None else list(cfg)
-        h, w = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
+        cfg = SMALL_VGG_CONFIG if cfg is None else cfg
+        if not isinstance(cfg, (list, tuple)) or not any(v != "M" for v in cfg):
+            raise ValueError(f"cfg must be a list holding at least one convolution (an int "
+                             f"number of kernels) besides the 'M' poolings, got {cfg!r}")
+        cfg = list(cfg)
+        h, w = check_int_pair(input_size, "input_size")
         pools = cfg.count("M")
         if h >> pools < 1 or w >> pools < 1:
             raise ValueError(f"input_size {h}x{w} is too small for {pools} 2x2 poolings; "
@@ -63,17 +67,21 @@ class VGGSmall(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
-def vgg_small(num_classes=10, in_channels=1, input_size=28, cfg=None, batch_norm=True):
-    """A VGG-style net for 28x28 grey images (468,202 parameters); see :class:`VGGSmall`."""
-    return VGGSmall(num_classes, in_channels, input_size, cfg, batch_norm)
+def vgg_small(num_classes=10, in_channels=1, input_size=28, **kwargs):
+    """A VGG-style net for 28x28 grey images (468,202 parameters); see :class:`VGGSmall`.
+
+    Every other option of :class:`VGGSmall` passes through ``**kwargs``.
+    """
+    return VGGSmall(num_classes, in_channels, input_size, **kwargs)
 
 
 def resnet_small(num_classes=10, in_channels=1, blocks=(1, 1, 1), widths=(16, 32, 64),
-                 residual=True):
+                 **kwargs):
     """A ResNet for small images: the CIFAR design of :class:`~cnnlib.models.resnet.CifarResNet`.
 
     The defaults give 8 layers (``2 * sum(blocks) + 2``) and 75,002 parameters for 28x28
     grey images; ``blocks=(3, 3, 3)`` is ResNet-20. ``residual=False`` builds
-    the plain network of the same depth.
+    the plain network of the same depth; every other option of :class:`CifarResNet`
+    passes through ``**kwargs``.
     """
-    return CifarResNet(blocks, widths, num_classes, in_channels, residual)
+    return CifarResNet(blocks, widths, num_classes, in_channels, **kwargs)

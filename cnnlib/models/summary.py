@@ -165,6 +165,11 @@ def summary(model: nn.Module, input_size, dtype=torch.float32) -> Summary:
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(input_size, (tuple, list, torch.Size)):
+        raise TypeError(f"input_size must be a tuple (C, H, W) or (N, C, H, W), got "
+                        f"{type(input_size).__name__} {input_size!r}"
+                        + (f"; for one {input_size}x{input_size} grey image write (1, "
+                           f"{input_size}, {input_size})" if isinstance(input_size, int) else ""))
     size = tuple(input_size)
     if len(size) == 4:
         size = size[1:]

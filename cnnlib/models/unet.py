@@ -26,7 +26,7 @@ same network without its skip connections, to see what they add.
 import torch
 from torch import nn
 
-from ._checks import check_input, check_positive_int
+from ._checks import check_input, check_ints, check_positive_int
 
 __all__ = ["UNet", "unet"]
 
@@ -77,11 +77,8 @@ class UNet(nn.Module):
         super().__init__()
         check_positive_int(num_classes, "num_classes")
         check_positive_int(in_channels, "in_channels")
-        widths = tuple(widths)
-        if len(widths) < 2:
-            raise ValueError(f"widths needs at least two levels (one pooling), got {widths}")
-        for w in widths:
-            check_positive_int(w, "each of widths")
+        widths = check_ints(widths, "widths", min_len=2,
+                            what="one per level: at least two levels, one pooling")
         self.in_channels, self.widths, self.skips = in_channels, widths, skips
         self.down = nn.ModuleList(double_conv(c_in, c_out, batch_norm) for c_in, c_out
                                   in zip((in_channels,) + widths[:-1], widths))
@@ -112,9 +109,9 @@ class UNet(nn.Module):
         return self.head(x)
 
 
-def unet(num_classes=11, in_channels=1, widths=(16, 32, 64), skips=True, batch_norm=True):
+def unet(num_classes=11, in_channels=1, widths=(16, 32, 64), **kwargs):
     """A small U-Net: 117,243 parameters with the defaults, 105,723 without skips.
 
-    See :class:`UNet` for the arguments.
+    See :class:`UNet` for the arguments; every other option passes through ``**kwargs``.
     """
-    return UNet(num_classes, in_channels, widths, skips, batch_norm)
+    return UNet(num_classes, in_channels, widths, **kwargs)

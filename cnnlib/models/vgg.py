@@ -132,17 +132,23 @@ class VGG(nn.Module):
         return self.classifier(torch.flatten(x, 1))
 
 
-def vgg11(num_classes=1000, in_channels=3, dropout=0.5):
-    """VGG-11 (configuration A): 8 convolutions + 3 dense layers, 132.9M parameters."""
-    return VGG(CONFIGS["A"], False, num_classes, in_channels, dropout)
+def vgg11(num_classes=1000, in_channels=3, **kwargs):
+    """VGG-11 (configuration A): 8 convolutions + 3 dense layers, 132.9M parameters.
+
+    Every other option of :class:`VGG` passes through ``**kwargs``.
+    """
+    return VGG(CONFIGS["A"], False, num_classes=num_classes, in_channels=in_channels, **kwargs)
 
 
-def vgg13(num_classes=1000, in_channels=3, dropout=0.5):
-    """VGG-13 (configuration B): 10 convolutions + 3 dense layers, 133.0M parameters."""
-    return VGG(CONFIGS["B"], False, num_classes, in_channels, dropout)
+def vgg13(num_classes=1000, in_channels=3, **kwargs):
+    """VGG-13 (configuration B): 10 convolutions + 3 dense layers, 133.0M parameters.
+
+    Every other option of :class:`VGG` passes through ``**kwargs``.
+    """
+    return VGG(CONFIGS["B"], False, num_classes=num_classes, in_channels=in_channels, **kwargs)
 
 
-def vgg16c(num_classes=1000, in_channels=3, dropout=0.5):
+def vgg16c(num_classes=1000, in_channels=3, **kwargs):
     """VGG-16 of configuration C: 133.6M parameters.
 
     Configuration D with a 1x1 as the last convolution of stages 3-5.
@@ -150,34 +156,52 @@ def vgg16c(num_classes=1000, in_channels=3, dropout=0.5):
     Not in torchvision (no published weights); the paper's C is 1% worse than D
     in top-1 error (its table 3), the argument that 3x3 context beats 1x1 mixing.
     """
-    return VGG(CONFIGS["C"], False, num_classes, in_channels, dropout)
+    return VGG(CONFIGS["C"], False, num_classes=num_classes, in_channels=in_channels, **kwargs)
 
 
-def vgg16(num_classes=1000, in_channels=3, dropout=0.5):
-    """VGG-16 (configuration D): 13 convolutions + 3 dense layers, 138.4M parameters."""
-    return VGG(CONFIGS["D"], False, num_classes, in_channels, dropout)
+def vgg16(num_classes=1000, in_channels=3, **kwargs):
+    """VGG-16 (configuration D): 13 convolutions + 3 dense layers, 138.4M parameters.
+
+    Every other option of :class:`VGG` passes through ``**kwargs``.
+    """
+    return VGG(CONFIGS["D"], False, num_classes=num_classes, in_channels=in_channels, **kwargs)
 
 
-def vgg19(num_classes=1000, in_channels=3, dropout=0.5):
-    """VGG-19 (configuration E): 16 convolutions + 3 dense layers, 143.7M parameters."""
-    return VGG(CONFIGS["E"], False, num_classes, in_channels, dropout)
+def vgg19(num_classes=1000, in_channels=3, **kwargs):
+    """VGG-19 (configuration E): 16 convolutions + 3 dense layers, 143.7M parameters.
+
+    Every other option of :class:`VGG` passes through ``**kwargs``.
+    """
+    return VGG(CONFIGS["E"], False, num_classes=num_classes, in_channels=in_channels, **kwargs)
 
 
-def vgg11_bn(num_classes=1000, in_channels=3, dropout=0.5):
-    """VGG-11 with batch normalisation after every convolution."""
-    return VGG(CONFIGS["A"], True, num_classes, in_channels, dropout)
+def vgg11_bn(num_classes=1000, in_channels=3, **kwargs):
+    """VGG-11 with batch normalisation after every convolution.
+
+    Every other option of :class:`VGG` passes through ``**kwargs``.
+    """
+    return VGG(CONFIGS["A"], True, num_classes=num_classes, in_channels=in_channels, **kwargs)
 
 
-def vgg13_bn(num_classes=1000, in_channels=3, dropout=0.5):
-    """VGG-13 with batch normalisation after every convolution."""
-    return VGG(CONFIGS["B"], True, num_classes, in_channels, dropout)
+def vgg13_bn(num_classes=1000, in_channels=3, **kwargs):
+    """VGG-13 with batch normalisation after every convolution.
+
+    Every other option of :class:`VGG` passes through ``**kwargs``.
+    """
+    return VGG(CONFIGS["B"], True, num_classes=num_classes, in_channels=in_channels, **kwargs)
 
 
-def vgg16_bn(num_classes=1000, in_channels=3, dropout=0.5):
-    """VGG-16 with batch normalisation after every convolution."""
-    return VGG(CONFIGS["D"], True, num_classes, in_channels, dropout)
+def vgg16_bn(num_classes=1000, in_channels=3, **kwargs):
+    """VGG-16 with batch normalisation after every convolution.
+
+    Every other option of :class:`VGG` passes through ``**kwargs``.
+    """
+    return VGG(CONFIGS["D"], True, num_classes=num_classes, in_channels=in_channels, **kwargs)
 
 
-def vgg19_bn(num_classes=1000, in_channels=3, dropout=0.5):
-    """VGG-19 with batch normalisation after every convolution."""
-    return VGG(CONFIGS["E"], True, num_classes, in_channels, dropout)
+def vgg19_bn(num_classes=1000, in_channels=3, **kwargs):
+    """VGG-19 with batch normalisation after every convolution.
+
+    Every other option of :class:`VGG` passes through ``**kwargs``.
+    """
+    return VGG(CONFIGS["E"], True, num_classes=num_classes, in_channels=in_channels, **kwargs)

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_positive_int
+from ._checks import check_ints, check_positive_int
 
 __all__ = ["CausalConv1d", "CausalCNN", "causal_cnn"]
 
@@ -63,11 +63,9 @@ class CausalCNN(nn.Module):
     def __init__(self, dilations=(1, 2, 4, 8), channels=16, kernel_size=2, in_channels=1,
                  out_channels=1):
         super().__init__()
-        dilations = tuple(dilations)
+        dilations = check_ints(dilations, "dilations", min_len=0, what="one per layer")
         if not dilations:
             raise ValueError("dilations must hold at least one dilation")
-        for d in dilations:
-            check_positive_int(d, "each of dilations")
         for value, name in ((channels, "channels"), (kernel_size, "kernel_size"),
                             (in_channels, "in_channels"), (out_channels, "out_channels")):
             check_positive_int(value, name)

@@ -37,6 +37,16 @@ __all__ = [
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def _numpy(x, name):
+    """``x`` as a float array; a torch tensor is refused by name (this is the NumPy library)."""
+    if type(x).__module__.startswith("torch"):
+        raise TypeError(f"{name} must be a NumPy array, got {type(x).__module__}."
+                        f"{type(x).__name__}: cnnlib.nn computes with NumPy. Use "
+                        f"torch.softmax / torch.log_softmax on tensors, or pass "
+                        f"{name}.detach().numpy()")
+    return as_float_array(x, name)
+
+
 def _upstream(dout, x):
     """``dout`` as an array of exactly the shape of the forward's input ``x``."""
     dout = np.asarray(dout)
@@ -95,6 +105,7 @@ def softmax(x, axis=-1):
     Subtracting the maximum first changes nothing mathematically (it cancels in
     the ratio) but keeps ``exp`` from overflowing.
     """
+    x = _numpy(x, "x")
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
     return e / np.sum(e, axis=axis, keepdims=True)
 
@@ -104,13 +115,15 @@ def softmax_backward(dout, x, axis=-1):
 
     This is the Jacobian ``diag(s) - s s^T`` applied to ``dout`` without building it.
     """
-    dout = _upstream(dout, x)
+    x = _numpy(x, "x")
+    dout = _upstream(_numpy(dout, "dout"), x)
     s = softmax(x, axis=axis)
     return s * (dout - np.sum(dout * s, axis=axis, keepdims=True))
 
 
 def log_softmax(x, axis=-1):
     """``log(softmax(x))`` computed stably as ``x - max - log(sum(exp(x - max)))``."""
+    x = _numpy(x, "x")
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 

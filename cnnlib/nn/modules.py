@@ -38,11 +38,6 @@ __all__ = ["Parameter", "Module", "Sequential", "Conv2d", "Linear", "MaxPool2d",
            "ReLU", "Sigmoid", "Tanh", "Flatten", "BatchNorm2d", "Dropout"]
 
 
-def _rng(rng):
-    """A NumPy Generator from a seed, a Generator or None (fresh entropy)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 class Parameter:
     """A trainable array ``data`` with its gradient ``grad`` (``None`` until a backward pass)."""
 
@@ -269,7 +264,7 @@ class Conv2d(Module):
         self.stride, self.padding = stride, _check_padding(padding)
         self.dilation, self.groups = dilation, groups
         self.input_grad = input_grad
-        rng = _rng(rng)
+        rng = np.random.default_rng(rng)     # a seed, a Generator (kept) or None
         bound = 1 / math.sqrt(in_channels // groups * kh * kw)
         shape = (out_channels, in_channels // groups, kh, kw)
         self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dtype))
@@ -307,7 +302,7 @@ class Linear(Module):
         check_positive_int(in_features, "in_features")
         check_positive_int(out_features, "out_features")
         self.in_features, self.out_features = in_features, out_features
-        rng = _rng(rng)
+        rng = np.random.default_rng(rng)     # a seed, a Generator (kept) or None
         bound = 1 / math.sqrt(in_features)
         shape = (out_features, in_features)
         self.weight = Parameter(rng.uniform(-bound, bound, shape).astype(dtype))
@@ -500,7 +495,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, rng=None):
         self.p = check_in_range(p, "dropout probability p", 0, 1)
-        self.rng = _rng(rng)
+        self.rng = np.random.default_rng(rng)     # a seed, a Generator (kept) or None
 
     def forward(self, x):
         if not self.training or self.p == 0:

@@ -24,6 +24,8 @@ One module per assignment, one shared module for the reporting:
 ``_report``                the error, the comparison and the messages
 ``conv_from_scratch``      assignment 1: conv2d, max_pool2d, backward passes,
                            ``torch.autograd.Function`` wrappers
+``conv_mistakes``          assignment 1's usual mistakes, one table per check
+                           (name, wrong function, message)
 ``architectures``          assignment 2: whole models, VGG layers, ResNet block
 =========================  ==================================================
 """

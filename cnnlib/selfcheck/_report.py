@@ -6,16 +6,20 @@ into a float array with :func:`as_array` (None, a wrong type or complex values a
 reported as such), compares with :func:`agree`, and explains a difference with
 :func:`diagnose`: the first "usual mistake" (a candidate result computed from the
 same inputs) that reproduces the student's answer, otherwise where and by how much
-the arrays differ (:func:`difference`).  The assignment modules hold the cases and
-the candidate mistakes.
+the arrays differ (:func:`difference`).  The assignment modules hold the cases;
+the usual mistakes are tables of :class:`Mistake` rows, one table per check.
 """
 from __future__ import annotations
 
+import dataclasses
+from typing import Callable
+
 import numpy as np
 
-__all__ = ["RTOL", "ATOL", "SelfCheckError", "passed", "call", "as_array", "rel_error", "agree",
-           "index_text", "difference", "diagnose", "check_unchanged", "case_arrays",
-           "torch_call", "torch_grads", "check_dtype", "compare_tensor"]
+__all__ = ["RTOL", "ATOL", "SelfCheckError", "Mistake", "function_name", "passed", "call",
+           "as_array",
+           "rel_error", "agree", "index_text", "difference", "diagnose", "check_unchanged",
+           "case_arrays", "torch_call", "torch_grads", "check_dtype", "compare_tensor"]
 
 RTOL, ATOL = 1e-5, 1e-6
 
@@ -28,6 +32,17 @@ class SelfCheckError(AssertionError):
         # the stack inside the checker would only hide it.
         return ["\x1b[31m✘ " + line + "\x1b[0m" if i == 0 else line
                 for i, line in enumerate(str(self).split("\n"))]
+
+
+def function_name(fn, param, name, default):
+    """The name the messages give ``fn``; a TypeError unless ``fn`` is a function to check."""
+    if not callable(fn):
+        raise TypeError(f"{param} must be your function (a callable), got "
+                        f"{type(fn).__name__}: pass the function itself, e.g. "
+                        f"check(my_{default}), not a result or a call of it")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, got {type(name).__name__}")
+    return name or getattr(fn, "__name__", default)
 
 
 def passed(name, cases, detail=""):
@@ -50,16 +65,33 @@ def call(fn, name, case, *args, **kwargs):
 
 
 def as_array(out, name, case, what="the result"):
-    """``out`` as a float64 array; None, non-numbers and complex values are errors."""
+    """``out`` as a float64 array; None, tensors, ragged lists, integers and complex are errors."""
     if out is None:
         raise SelfCheckError(f"{name}, case {case}: returned None. Did you forget `return`?")
-    if np.iscomplexobj(out):
+    if type(out).__module__.startswith("torch"):
+        grad = " that requires grad" if getattr(out, "requires_grad", False) else ""
         raise SelfCheckError(
-            f"{name}, case {case}: {what} is complex ({np.asarray(out).dtype}); a layer of "
+            f"{name}, case {case}: {what} is a torch.Tensor{grad}; this task is written in "
+            f"NumPy and returns a NumPy array (compute with NumPy on the arrays you get).")
+    try:
+        array = np.asarray(out)
+    except ValueError:
+        raise SelfCheckError(
+            f"{name}, case {case}: {what} is a {type(out).__name__} whose rows have different "
+            f"lengths (ragged), which is no array: return one NumPy array, e.g. made with "
+            f"np.zeros of the output shape and filled in.") from None
+    if np.iscomplexobj(array):
+        raise SelfCheckError(
+            f"{name}, case {case}: {what} is complex ({array.dtype}); a layer of "
             f"real inputs gives real values. Complex numbers come from e.g. np.fft or a "
             f"square root of a negative number: compute with real arithmetic.")
+    if array.dtype.kind in "biu":
+        raise SelfCheckError(
+            f"{name}, case {case}: {what} has the integer dtype {array.dtype}, so every value "
+            f"was cut to a whole number: create the output with a float dtype, e.g. "
+            f"np.zeros(shape, dtype=x.dtype).")
     try:
-        return np.asarray(out, dtype=np.float64)
+        return np.asarray(array, dtype=np.float64)
     except (TypeError, ValueError):
         raise SelfCheckError(f"{name}, case {case}: must return {what} as a NumPy array, "
                              f"got {type(out).__name__}") from None
@@ -101,11 +133,25 @@ def difference(got, expected, what, border=0):
     return text
 
 
-def diagnose(got, expected, candidates, what, border=0):
-    """The message of the first usual mistake that reproduces ``got``, else the difference."""
-    for candidate, message in candidates:
-        if agree(got, np.asarray(candidate, dtype=np.float64)):
-            return message
+@dataclasses.dataclass(frozen=True)
+class Mistake:
+    """A usual mistake: one row of a check's table."""
+
+    name: str                  # what the mistake is, in a few words
+    wrong: Callable            # wrong(case): the result it gives, or None if the case can't show it
+    message: str               # what the student reads; may name the case's fields, e.g. {p}
+
+
+def diagnose(got, expected, mistakes, case, what, border=0):
+    """The message of the first of ``mistakes`` that reproduces ``got``, else the difference.
+
+    ``case`` is the namespace of the case's inputs that each ``Mistake.wrong`` reads and
+    its message may name.
+    """
+    for mistake in mistakes:
+        candidate = mistake.wrong(case)
+        if candidate is not None and agree(got, np.asarray(candidate, dtype=np.float64)):
+            return mistake.message.format(**vars(case))
     return difference(got, expected, what, border)
 
 

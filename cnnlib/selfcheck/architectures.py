@@ -7,7 +7,8 @@ torch is imported inside the checks, so ``import cnnlib.selfcheck`` stays light.
 """
 from __future__ import annotations
 
-from ._report import SelfCheckError, call, difference
+from .._validate import check_positive_int
+from ._report import SelfCheckError, call, difference, function_name
 
 __all__ = ["check_model", "check_vgg_layers", "check_basic_block"]
 
@@ -41,6 +42,19 @@ def _leaf_shapes(model, x):
     return shapes
 
 
+def _check_model_arguments(num_classes, input_size, params, name):
+    """TypeError or ValueError naming the first argument of check_model that breaks its rule."""
+    check_positive_int(num_classes, "num_classes")
+    if not isinstance(input_size, (tuple, list)) or len(input_size) != 3:
+        raise TypeError(f"input_size must be a tuple (C, H, W) of 3 ints, got {input_size!r}")
+    for size in input_size:
+        check_positive_int(size, "input_size (C, H, W)")
+    if params is not None:
+        check_positive_int(params, "params")
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a str or None, got {type(name).__name__}")
+
+
 def check_model(model, num_classes=10, input_size=(1, 28, 28), params=None, name=None):
     """Check that a classifier runs, has the right output, and trains in all its parameters.
 
@@ -64,12 +78,18 @@ def check_model(model, num_classes=10, input_size=(1, 28, 28), params=None, name
     """
     import torch
     from torch import nn
+    _check_model_arguments(num_classes, input_size, params, name)
     if not isinstance(model, nn.Module) and callable(model):
         name = name or getattr(model, "__name__", "model")
         model = call(model, name, "building the model")
     name = name or type(model).__name__
     if not isinstance(model, nn.Module):
         raise SelfCheckError(f"{name} must be a torch.nn.Module, got {type(model).__name__}")
+    if not any(p.requires_grad for p in model.parameters()):
+        raise SelfCheckError(
+            f"{name} has no trainable parameters: PyTorch only sees layers assigned as "
+            f"attributes in __init__ (self.conv1 = nn.Conv2d(...)) or held in nn.Sequential / "
+            f"nn.ModuleList; a plain Python list or dict of layers hides them.")
     x = torch.randn((4,) + tuple(input_size), generator=torch.Generator().manual_seed(0))
     model.train()
     try:
@@ -88,6 +108,10 @@ def check_model(model, num_classes=10, input_size=(1, 28, 28), params=None, name
         got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         raise SelfCheckError(f"{name}: for input {tuple(x.shape)} the output must be (N, "
                              f"num_classes) = (4, {num_classes}), got {got}.")
+    if not out.is_floating_point():
+        raise SelfCheckError(f"{name}: the output has dtype {out.dtype}; return the logits as "
+                             f"floats (no .argmax(), .long() or .round() at the end of "
+                             f"forward).")
     if (out >= 0).all() and torch.allclose(out.sum(1), torch.ones(4), atol=1e-4):
         raise SelfCheckError(f"{name} ends with a softmax: return the logits. "
                              f"nn.CrossEntropyLoss applies log-softmax itself.")
@@ -117,7 +141,7 @@ def check_vgg_layers(make_vgg_layers, name=None):
     """
     import torch
     from torch import nn
-    name = name or getattr(make_vgg_layers, "__name__", "make_vgg_layers")
+    name = function_name(make_vgg_layers, "make_vgg_layers", name, "make_vgg_layers")
     cfg = [8, "M", 16, 16, "M"]
     for batch_norm in (False, True):
         case = f"cfg={cfg}, in_channels=1, batch_norm={batch_norm}"
@@ -178,7 +202,7 @@ def check_basic_block(BasicBlock, name=None):
     """
     import torch
     from torch import nn
-    name = name or getattr(BasicBlock, "__name__", "BasicBlock")
+    name = function_name(BasicBlock, "BasicBlock", name, "BasicBlock")
     cases = [("16 -> 16 channels, stride 1", 16, 16, 1, 4672),
              ("16 -> 32 channels, stride 2", 16, 32, 2, 14528)]
     x = torch.randn(2, 16, 8, 8, generator=torch.Generator().manual_seed(0))

@@ -5,20 +5,23 @@ wrapped as ``torch.autograd.Function``.  Each check runs the student's function 
 few cases, from one 5x5 image to strides that do not divide the input, overlapping
 windows and ties, and compares with cnnlib's reference layers (tested against
 PyTorch) or with PyTorch itself; a difference is explained by the usual mistake
-that reproduces it when there is one.
+that reproduces it when there is one (the tables of :mod:`.conv_mistakes`).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from types import SimpleNamespace
+
 from ..conv import conv2d as _conv2d_ref
 from ..conv import conv2d_backward as _conv2d_backward_ref
-from ..unfold import sliding_windows
 from ..pool import max_pool2d as _max_pool2d_ref
 from ..pool import max_pool2d_backward as _max_pool2d_backward_ref
 from ._report import (SelfCheckError, agree, as_array, call, case_arrays, check_dtype,
-                      check_unchanged, compare_tensor, diagnose, passed, torch_call,
+                      check_unchanged, compare_tensor, diagnose, function_name, passed, torch_call,
                       torch_grads)
+from .conv_mistakes import (CONV2D_BACKWARD_MISTAKES, CONV2D_MISTAKES,
+                            MAX_POOL2D_BACKWARD_MISTAKES, MAX_POOL2D_MISTAKES)
 
 __all__ = ["check_conv2d", "check_max_pool2d", "check_conv2d_backward",
            "check_max_pool2d_backward", "check_conv2d_function", "check_max_pool2d_function"]
@@ -89,7 +92,7 @@ def check_conv2d(conv2d, name=None):
     SelfCheckError
         Saying what differs, e.g. a flipped kernel or padding on the wrong side.
     """
-    name = name or getattr(conv2d, "__name__", "conv2d")
+    name = function_name(conv2d, "conv2d", name, "conv2d")
     for seed, (desc, xs, ws, has_bias, s, p) in enumerate(_CONV_CASES):
         case = f"{seed + 1} ({desc})"
         x, w, b = case_arrays(seed, xs, ws, (ws[0],))
@@ -105,48 +108,8 @@ def check_conv2d(conv2d, name=None):
                 f"{_conv_shape_diagnosis(got.shape, xs, ws, s, p)}")
         if agree(got, expected):
             continue
-        zero_b = None if b is None else np.zeros_like(b)
-        candidates = [
-            (_conv2d_ref(x, w[..., ::-1, ::-1], b, stride=s, padding=p),
-             "you flipped the kernel. A convolution layer computes a cross-correlation: "
-             "weight[o, c, u, v] multiplies x_padded[n, c, i*stride + u, j*stride + v], no flip "
-             "(the mathematical convolution flips; deep-learning layers do not)."),
-        ]
-        if p:
-            for where, pads in (("only at the bottom and right", (0, 2 * p)),
-                                ("only at the top and left", (2 * p, 0))):
-                xp = np.pad(x, ((0, 0), (0, 0), pads, pads))
-                candidates.append((_conv2d_ref(xp, w, b, stride=s), (
-                    f"padding on the wrong side: you padded {2 * p} cells {where}. Pad "
-                    f"`padding` = {p} cells on every side: top and bottom, left and right.")))
-            candidates.append((_conv2d_ref(x, w, b, stride=s, padding=p,
-                                           padding_mode="replicate"),
-                               "the padding repeats the edge values: pad with zeros."))
-        if b is not None:
-            candidates.append((_conv2d_ref(x, w, zero_b, stride=s, padding=p),
-                               "the bias is missing: add bias[o] to every value of feature "
-                               "map o."))
-        if xs[1] > 1:
-            candidates.append((_conv2d_ref(x[:, :1], w[:, :1], b, stride=s, padding=p),
-                               "only the first input channel is used: sum over all input "
-                               "channels c (and both kernel axes u, v)."))
-            last_only = ("only the last input channel counts: the sum over the channels c "
-                         "is assigned with `=`, so each channel overwrites the one before. "
-                         "Start from zero and accumulate with `+=` over every channel c.")
-            for last_b in (b, zero_b):
-                candidates.append((_conv2d_ref(x[:, -1:], w[:, -1:], last_b, stride=s,
-                                               padding=p), last_only))
-        if s > 1:
-            ho, wo = expected.shape[2:]
-            candidates.append((_conv2d_ref(x, w, b, stride=1, padding=p)[:, :, :ho, :wo], (
-                "the stride is in the output size but not in the window position: output "
-                "(i, j) reads the window that starts at x_padded[n, :, i*stride, j*stride], "
-                "not at [i, j].")))
-        if ws[2] == ws[3]:
-            candidates.append((_conv2d_ref(x, w.transpose(0, 1, 3, 2), b, stride=s, padding=p),
-                               "the kernel is transposed: weight[o, c, u, v] has u along the "
-                               "rows (H) and v along the columns (W)."))
-        why = diagnose(got, expected, candidates, "feature_map", border=p)
+        mistake_case = SimpleNamespace(x=x, w=w, b=b, s=s, p=p, two_p=2 * p, expected=expected)
+        why = diagnose(got, expected, CONV2D_MISTAKES, mistake_case, "feature_map", border=p)
         raise SelfCheckError(f"{name}, case {case}: {why}")
     passed(name, len(_CONV_CASES))
 
@@ -190,7 +153,7 @@ def check_max_pool2d(max_pool2d, name=None):
         (None means ``kernel_size``), no padding; returns ``(N, C, H_out, W_out)``.
     name : str, optional
     """
-    name = name or getattr(max_pool2d, "__name__", "max_pool2d")
+    name = function_name(max_pool2d, "max_pool2d", name, "max_pool2d")
     for seed, (desc, xs, k, s) in enumerate(_POOL_CASES):
         case = f"{seed + 1} ({desc})"
         (x,) = case_arrays(100 + seed, xs)
@@ -204,20 +167,9 @@ def check_max_pool2d(max_pool2d, name=None):
                                  f"got {got.shape}: {_pool_shape_diagnosis(got.shape, xs, k, s)}")
         if agree(got, expected):
             continue
-        windows = sliding_windows(x, k, k if s is None else s)
-        candidates = [
-            (windows.mean(axis=(-2, -1)),
-             "you averaged the window: max pooling keeps its maximum."),
-            (windows.min(axis=(-2, -1)), "you took the minimum of each window, not the maximum."),
-            (sliding_windows(x, k, 1).max(axis=(-2, -1))[:, :, :expected.shape[2],
-                                                       :expected.shape[3]],
-             "the stride is in the output size but not in the window position: output (i, j) "
-             "is the maximum of the window that starts at x[n, c, i*stride, j*stride], not at "
-             "[i, j]."),
-            (windows.max(axis=(-2, -1)).max(axis=1, keepdims=True).repeat(xs[1], axis=1),
-             "the maximum was taken across channels too: pool every channel separately."),
-        ]
-        raise SelfCheckError(f"{name}, case {case}: {diagnose(got, expected, candidates, 'out')}")
+        mistake_case = SimpleNamespace(x=x, k=k, s=k if s is None else s, expected=expected)
+        why = diagnose(got, expected, MAX_POOL2D_MISTAKES, mistake_case, "out")
+        raise SelfCheckError(f"{name}, case {case}: {why}")
     passed(name, len(_POOL_CASES))
 
 
@@ -233,19 +185,6 @@ _CONV_BACKWARD_CASES = [
 ]
 
 
-def _dense_dx(dout, x, w, p):
-    """dx as if the stride were 1: dout's values placed next to each other (a usual bug)."""
-    n, c, h, wd = x.shape
-    ho, wo = dout.shape[2:]
-    dxp = np.zeros((n, c, h + 2 * p, wd + 2 * p))
-    for u in range(w.shape[2]):
-        for v in range(w.shape[3]):
-            rows, cols = min(ho, h + 2 * p - u), min(wo, wd + 2 * p - v)
-            dxp[:, :, u:u + rows, v:v + cols] += np.einsum(
-                "noij,oc->ncij", dout[:, :, :rows, :cols], w[:, :, u, v])
-    return dxp[:, :, p:p + h, p:p + wd]
-
-
 def check_conv2d_backward(conv2d_backward, name=None):
     """Check ``conv2d_backward(dout, x, weight, stride=1, padding=0)`` on six cases.
 
@@ -256,7 +195,7 @@ def check_conv2d_backward(conv2d_backward, name=None):
         ``weight`` and ``(C_out,)``: the gradients of ``sum(conv2d(x, weight, bias) * dout)``.
     name : str, optional
     """
-    name = name or getattr(conv2d_backward, "__name__", "conv2d_backward")
+    name = function_name(conv2d_backward, "conv2d_backward", name, "conv2d_backward")
     for seed, (desc, xs, ws, s, p) in enumerate(_CONV_BACKWARD_CASES):
         case = f"{seed + 1} ({desc})"
         x, w = case_arrays(200 + seed, xs, ws)
@@ -288,40 +227,12 @@ def check_conv2d_backward(conv2d_backward, name=None):
                 why = "sum dout over the batch and both spatial axes, keeping only C_out"
             raise SelfCheckError(f"{name}, case {case}: {what} has shape {g.shape}, expected "
                                  f"{ref.shape}: {why}.")
-        flipped_dx = _conv2d_backward_ref(dout, x, w[..., ::-1, ::-1], stride=s, padding=p)[0]
-        checks = (
-            ("dx", dx, ref_dx, [
-                (flipped_dx, "dx uses the kernel the wrong way round (a forgotten flip): dx is "
-                             "the *full convolution* of dout with the kernel, i.e. the "
-                             "correlation of the zero-padded dout with the kernel flipped by "
-                             "180 degrees (w[..., ::-1, ::-1])."),
-                (ref_dx / n, "dx was divided by the batch size: each image's gradient only "
-                             "depends on its own dout."),
-                (_dense_dx(dout, x, w, p), "dx ignores the stride: output (i, j) sends its "
-                                           "gradient back to x_padded[i*stride + u, "
-                                           "j*stride + v], so with stride 2 the kernel copies "
-                                           "land 2 cells apart."),
-            ]),
-            ("dweight", dw, ref_dw, [
-                (ref_dw[..., ::-1, ::-1], "dweight is flipped: dweight[o, c, u, v] is the sum of "
-                                          "dout[n, o, i, j] * x_padded[n, c, i*s + u, j*s + v], "
-                                          "no flip."),
-                (ref_dw / n, "dweight was divided by the batch size: sum over the images (the "
-                             "mean, if any, is already in dout)."),
-                (_conv2d_backward_ref(dout[:1], x[:1], w, stride=s, padding=p)[1],
-                 "dweight only uses the first image: sum over all images n."),
-            ]),
-            ("dbias", db, ref_db, [
-                (ref_db / (n * ho * wo), "dbias is a mean: it is the *sum* of dout over "
-                                         "images and positions."),
-                (dout[0].sum(axis=(1, 2)), "dbias only uses the first image: sum over all n."),
-            ]),
-        )
-        for what, g, ref, candidates in checks:
+        for what, g, ref in shapes:
             if not agree(g, ref):
-                border = p if what == "dx" else 0
-                raise SelfCheckError(f"{name}, case {case}: "
-                                     f"{diagnose(g, ref, candidates, what, border)}")
+                mistake_case = SimpleNamespace(x=x, w=w, s=s, p=p, dout=dout, expected=ref)
+                why = diagnose(g, ref, CONV2D_BACKWARD_MISTAKES[what], mistake_case, what,
+                               border=p if what == "dx" else 0)
+                raise SelfCheckError(f"{name}, case {case}: {why}")
     passed(name, len(_CONV_BACKWARD_CASES))
 
 
@@ -338,52 +249,6 @@ _POOL_BACKWARD_CASES = [
 ]
 
 
-def _route(dout, x, k, s, pick, overwrite=False):
-    """Send each window's gradient to the cells ``pick(window) -> 0/1 weights`` chooses.
-
-    The loop over the taps (u, v) of the windows, as the assignment's hint suggests;
-    ``overwrite=True`` is that loop written with ``=`` instead of ``+=`` (a usual bug).
-    """
-    windows = sliding_windows(x, k, s)                     # (N, C, Ho, Wo, k, k)
-    weights = pick(windows)
-    dx = np.zeros_like(x)
-    ho, wo = dout.shape[2:]
-    for u in range(k):
-        for v in range(k):
-            taps = (slice(None), slice(None), slice(u, u + s * (ho - 1) + 1, s),
-                    slice(v, v + s * (wo - 1) + 1, s))
-            if overwrite:
-                dx[taps] = weights[..., u, v] * dout
-            else:
-                dx[taps] += weights[..., u, v] * dout
-    return dx
-
-
-def _first_max(windows):
-    flat = windows.reshape(windows.shape[:4] + (-1,))
-    first = np.argmax(flat, axis=-1)
-    return (np.arange(flat.shape[-1]) == first[..., None]).reshape(windows.shape).astype(float)
-
-
-def _last_max(windows):
-    flat = windows.reshape(windows.shape[:4] + (-1,))
-    last = flat.shape[-1] - 1 - np.argmax(flat[..., ::-1], axis=-1)
-    return (np.arange(flat.shape[-1]) == last[..., None]).reshape(windows.shape).astype(float)
-
-
-def _overwrite(dout, x, k, s):
-    """Route to the first max, but with `=`: a later window overwrites an earlier one."""
-    _, idx = _max_pool2d_ref(x, k, stride=s, return_indices=True)
-    dx = np.zeros_like(x)
-    n, c, h, w = x.shape
-    for b in range(n):
-        for ch in range(c):
-            plane = dx[b, ch].reshape(-1)
-            for flat, g in zip(idx[b, ch].ravel(), dout[b, ch].ravel()):
-                plane[flat] = g
-    return dx
-
-
 def check_max_pool2d_backward(max_pool2d_backward, name=None):
     """Check ``max_pool2d_backward(dout, x, kernel_size, stride=None)`` on five cases.
 
@@ -395,7 +260,7 @@ def check_max_pool2d_backward(max_pool2d_backward, name=None):
         PyTorch does), and gradients sent to the same cell add up.
     name : str, optional
     """
-    name = name or getattr(max_pool2d_backward, "__name__", "max_pool2d_backward")
+    name = function_name(max_pool2d_backward, "max_pool2d_backward", name, "max_pool2d_backward")
     for seed, (desc, xs, k, stride, ties) in enumerate(_POOL_BACKWARD_CASES):
         case = f"{seed + 1} ({desc})"
         rng = np.random.default_rng(400 + seed)
@@ -413,29 +278,9 @@ def check_max_pool2d_backward(max_pool2d_backward, name=None):
                                  f"no window get 0).")
         if agree(dx, expected):
             continue
-        candidates = [
-            (_route(dout, x, k, s, lambda win: (win == win.max(axis=(-2, -1), keepdims=True))),
-             "ties: you sent the gradient to every maximum of the window. PyTorch sends it "
-             "to the first maximum only (row-major order, like np.argmax)."),
-            (_route(dout, x, k, s, _last_max),
-             "ties: you picked the last maximum of the window; PyTorch picks the first "
-             "(row-major order, like np.argmax)."),
-            (_overwrite(dout, x, k, s),
-             "where windows overlap, a cell can be the maximum of several windows: add (+=) "
-             "their gradients instead of overwriting them."),
-            (_route(dout, x, k, s, _first_max, overwrite=True),
-             "where windows overlap, a later tap (u, v) overwrites what an earlier one wrote: "
-             "in the loop over the taps add into dx with `+=`, not `=`. A cell can be the "
-             "maximum of several windows, and with `=` a tap's zeros also wipe out gradients "
-             "already there."),
-            (_route(dout, x, k, s, lambda win: np.ones_like(win)),
-             "the whole window got the gradient: only the position of the maximum does, "
-             "the other cells get 0."),
-            (_route(dout, x, k, s, lambda win: np.ones_like(win) / k ** 2),
-             "that is the backward pass of *average* pooling (gradient shared by the window); "
-             "max pooling sends it all to the maximum."),
-        ]
-        raise SelfCheckError(f"{name}, case {case}: {diagnose(dx, expected, candidates, 'dx')}")
+        mistake_case = SimpleNamespace(x=x, k=k, s=s, dout=dout, expected=expected)
+        why = diagnose(dx, expected, MAX_POOL2D_BACKWARD_MISTAKES, mistake_case, "dx")
+        raise SelfCheckError(f"{name}, case {case}: {why}")
     passed(name, len(_POOL_BACKWARD_CASES))
 
 
@@ -452,6 +297,7 @@ def check_conv2d_function(conv2d_apply, name=None):
     """
     import torch
     import torch.nn.functional as F
+    function_name(conv2d_apply, "conv2d_apply", name, "conv2d_apply")
     name = name or getattr(getattr(conv2d_apply, "__self__", None), "__name__", "conv2d_apply")
     cases = [("batch of 2, 3 channels, padding=1", (2, 3, 6, 6), (4, 3, 3, 3), 1, 1,
               torch.float64),
@@ -487,6 +333,7 @@ def check_max_pool2d_function(max_pool2d_apply, name=None):
     """
     import torch
     import torch.nn.functional as F
+    function_name(max_pool2d_apply, "max_pool2d_apply", name, "max_pool2d_apply")
     name = name or getattr(getattr(max_pool2d_apply, "__self__", None), "__name__",
                            "max_pool2d_apply")
     cases = [("2x2 windows, batch of 2, 3 channels", (2, 3, 6, 6), 2, 2, torch.float64),

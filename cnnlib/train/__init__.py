@@ -26,7 +26,7 @@ One module per idea: :mod:`~cnnlib.train.loop` (``fit``: step, epoch, run),
 from ..device import cpu_cores, default_device
 from .evaluation import Predictions, evaluate, predict
 from .history import History
-from .loop import fit, seed_everything
+from .loop import FitConfig, fit, seed_everything
 
-__all__ = ["History", "Predictions", "fit", "evaluate", "predict", "default_device",
+__all__ = ["FitConfig", "History", "Predictions", "fit", "evaluate", "predict", "default_device",
            "seed_everything", "cpu_cores"]

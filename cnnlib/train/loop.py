@@ -16,6 +16,7 @@ import math
 import pathlib
 import random
 import time
+import warnings
 
 import numpy as np
 import torch
@@ -23,14 +24,14 @@ from torch import nn
 from torch.utils.data import IterableDataset
 from tqdm.auto import tqdm
 
-from .._validate import check_positive_int
+from .._validate import check_positive_int, check_real
 from ..device import default_device, default_workers, thread_count, threads
 from .batches import as_dataset, epoch_order, index_batches, iterable_batches, split_pair
 from .checkpoint import hyperparameters, resume_from, save_checkpoint
 from .evaluation import evaluate
 from .history import History, RunState, accuracy_count
 
-__all__ = ["fit", "seed_everything"]
+__all__ = ["FitConfig", "fit", "seed_everything"]
 
 TRAIN_BATCH_SIZE = 128
 
@@ -57,24 +58,64 @@ def _make_scheduler(scheduler, opt):
     return scheduler(opt) if callable(scheduler) and not hasattr(scheduler, "step") else scheduler
 
 
-def _check_fit_arguments(model, epochs, batch_size, checkpoint, checkpoint_every):
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-    if batch_size is not None:                 # None: the whole data set per step
-        check_positive_int(batch_size, "batch_size")
-    if checkpoint_every is not None:
-        check_positive_int(checkpoint_every, "checkpoint_every (steps)")
-    if checkpoint_every is not None and checkpoint is None:
-        raise ValueError("checkpoint_every needs a checkpoint path to save to")
+@dataclasses.dataclass
+class FitConfig:
+    """Every option of :func:`fit`, with its default: one object instead of a long signature.
+
+    ``fit(model, data, epochs=3, lr=1e-2)`` fills one in from its keyword
+    arguments; ``fit(model, data, config=FitConfig(epochs=3), lr=1e-2)`` starts
+    from a given one (the keywords win).
+    """
+
+    epochs: int = 1                      # passes over the data; a resumed run trains the rest
+    optimizer: object = None             # an Optimizer, or params -> Optimizer; None: Adam(lr)
+    lr: float = 1e-3                     # learning rate of the default Adam
+    batch_size: int | None = None        # None: 128 (a DataLoader keeps its own)
+    loss_fn: object = None               # loss_fn(output, y) -> mean loss; None: cross-entropy
+    scheduler: object = None             # an LRScheduler or optimizer -> scheduler; every batch
+    device: object = None                # None: CUDA, then Apple MPS, then the CPU
+    seed: int | None = 0                 # seeds everything and the shuffling; None: leave alone
+    checkpoint: object = None            # path of the checkpoint file; None: no checkpoints
+    checkpoint_every: int | None = None  # also save every this many steps (else each epoch)
+    resume: bool = True                  # continue from an existing checkpoint
+    num_workers: int | None = None       # DataLoader workers; None: 0 in Jupyter or on the CPU
+    num_threads: int | None = None       # torch CPU threads during the run; None: see fit
+    progress: bool = True                # a progress bar per epoch
+    divergence: float = 1e4              # warn once a batch loss exceeds this times the first
+
+    def check(self, model) -> None:
+        """Raise a TypeError or ValueError naming the first option that breaks its rule."""
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 0:
+            raise ValueError(f"epochs must be a non-negative int, got {self.epochs!r}")
+        if self.batch_size is not None:                # None: the default batch size
+            check_positive_int(self.batch_size, "batch_size")
+        if self.checkpoint_every is not None:
+            check_positive_int(self.checkpoint_every, "checkpoint_every (steps)")
+        if self.checkpoint_every is not None and self.checkpoint is None:
+            raise ValueError("checkpoint_every needs a checkpoint path to save to")
+        check_real(self.divergence, "divergence")
+        if not self.divergence > 1:
+            raise ValueError(f"divergence must be a factor > 1, got {self.divergence}")
 
 
-def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=None,
-        lr: float = 1e-3, batch_size: int | None = None, loss_fn=None, scheduler=None,
-        device=None, seed: int | None = 0, checkpoint=None, checkpoint_every: int | None = None,
-        resume: bool = True, num_workers: int | None = None, num_threads: int | None = None,
-        progress: bool = True) -> History:
+def _config(config, options) -> FitConfig:
+    """``config`` (default :class:`FitConfig`) with ``options`` replacing its fields."""
+    if config is None:
+        config = FitConfig()
+    if not isinstance(config, FitConfig):
+        raise TypeError(f"config must be a FitConfig, got {type(config).__name__}")
+    fields = [field.name for field in dataclasses.fields(FitConfig)]
+    unknown = [name for name in options if name not in fields]
+    if unknown:
+        raise TypeError(f"fit() got the unknown option(s) {unknown}; the options are the "
+                        f"fields of FitConfig: {', '.join(fields)}")
+    return dataclasses.replace(config, **options)
+
+
+def fit(model: nn.Module, train_data, val_data=None, config: FitConfig | None = None,
+        **options) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_data`` and return the history.
 
     Parameters
@@ -86,6 +127,8 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
         every epoch in an order fixed by ``seed`` and the epoch number.
     val_data : same forms, optional
         Evaluated with :func:`evaluate` at the end of each epoch.
+    config : FitConfig, optional
+        All options at once; the keyword options below replace its fields.
     epochs : int
         Total number of epochs. A resumed run trains only the epochs still missing.
     optimizer : torch.optim.Optimizer or callable, optional
@@ -110,7 +153,9 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
         and fixes the shuffling order. ``None`` leaves the random state alone.
     checkpoint : path, optional
         File for checkpoints. Holds the model, optimiser and scheduler, the random
-        states, the epoch and step, the order of the current epoch and the history.
+        states, the epoch and step, the order of the current epoch and the history,
+        as tensors and plain data only: it is read back with
+        ``torch.load(weights_only=True)``, which runs no code from the file.
     checkpoint_every : int, optional
         Also save every this many training steps (batches, counted from the
         start of the run); without it a checkpoint is saved at the end of each
@@ -119,7 +164,8 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
         If ``checkpoint`` exists, continue from it: the run goes on exactly as if
         it had not been interrupted (same batches, same random numbers, same history).
         The checkpoint's optimiser state wins, so a run resumed with another
-        learning rate, optimiser, batch size or seed warns and keeps the old values.
+        learning rate, batch size or seed warns and keeps the old values; another
+        kind of optimiser (SGD for a run saved with Adam) is refused.
     num_workers : int, optional
         DataLoader worker processes for a Dataset. Default 0 inside Jupyter and on
         the CPU (loading in the main process), else up to 4.
@@ -130,6 +176,9 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
         cores), where threads waiting for each other cost more than they gain.
     progress : bool
         Show a ``tqdm`` progress bar per epoch with the running loss and accuracy.
+    divergence : float
+        Warn (once) when a batch loss exceeds this many times the first batch's
+        loss: the run is diverging long before the loss overflows to infinity.
 
     Returns
     -------
@@ -145,7 +194,8 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
         before that batch), or the weights do before a checkpoint is saved (the
         file keeps the last finite state).
     ValueError
-        When the checkpoint file cannot be read; the message names it.
+        When the checkpoint file cannot be read, holds anything but a checkpoint
+        of ``fit``, or was saved with another kind of optimiser; the message names it.
 
     Notes
     -----
@@ -160,31 +210,27 @@ def fit(model: nn.Module, train_data, val_data=None, epochs: int = 1, optimizer=
     >>> history.train_acc[-1]                                      # doctest: +SKIP
     0.98...
     """
-    _check_fit_arguments(model, epochs, batch_size, checkpoint, checkpoint_every)
-    num_threads = thread_count(num_threads)
+    config = _config(config, options)
+    config.check(model)
+    num_threads = thread_count(config.num_threads)
     with threads(num_threads):
-        return _fit(model, train_data, val_data, epochs, optimizer, lr,
-                    batch_size or TRAIN_BATCH_SIZE, loss_fn, scheduler, default_device(device),
-                    seed, checkpoint, checkpoint_every, resume, num_workers, progress, num_threads)
+        return _fit(model, train_data, val_data, config, num_threads)
 
 
 @dataclasses.dataclass(frozen=True)
 class _Setup:
-    """What stays fixed during a run of :func:`fit`, its arguments checked and filled in."""
+    """What stays fixed during a run of :func:`fit`: the options and the objects built from them."""
 
+    config: FitConfig
     model: nn.Module
     opt: torch.optim.Optimizer
     sched: object
     loss_fn: object
     device: torch.device
-    epochs: int
     batch_size: int
-    seed: int | None
     val_data: object
     num_workers: int
     num_threads: int
-    progress: bool
-    checkpoint_every: int | None
     save: object                   # save(run) writes a checkpoint, or None
 
 
@@ -212,19 +258,37 @@ def _epochindex_batches(s, dataset, loader, run):
             raise ValueError("an IterableDataset cannot be resumed in the middle of an epoch")
         return iterable_batches(dataset, loader, s.batch_size, s.num_workers), None
     if run.order is None:
-        run.order = epoch_order(dataset, loader, s.batch_size, True, s.seed, run.epoch)
+        run.order = epoch_order(dataset, loader, s.batch_size, True, s.config.seed, run.epoch)
     return index_batches(dataset, loader, run.order[run.step:], s.num_workers), len(run.order)
 
 
-def _train_epoch(s, dataset, loader, run, history):
+class _DivergenceWatch:
+    """Warns once when a batch loss exceeds ``factor`` times the run's first batch loss."""
+
+    def __init__(self, factor):
+        self.factor, self.first, self.warned = factor, None, False
+
+    def __call__(self, loss, where):
+        if self.first is None:
+            self.first = loss
+        elif not self.warned and self.first > 0 and loss > self.factor * self.first:
+            self.warned = True
+            # stacklevel 5: the warning points at the caller of fit.
+            warnings.warn(f"the training loss grew from {self.first:.4g} at the first step to "
+                          f"{loss:.4g} at {where}, more than {self.factor:g} times: training "
+                          f"is diverging. Try a smaller learning rate", RuntimeWarning,
+                          stacklevel=5)
+
+
+def _train_epoch(s, dataset, loader, run, history, watch):
     """One pass over the training data, from where ``run`` stands; appends to ``history``."""
     t0 = time.perf_counter()
     batches, total = _epochindex_batches(s, dataset, loader, run)
     s.model.train()
     # The bar is updated by hand (not wrapped around the batches) so that it
     # stays open for the validation figures after the last batch.
-    bar = tqdm(total=total, initial=run.step, desc=f"epoch {run.epoch + 1}/{s.epochs}",
-               disable=not s.progress, leave=True, dynamic_ncols=True)
+    bar = tqdm(total=total, initial=run.step, desc=f"epoch {run.epoch + 1}/{s.config.epochs}",
+               disable=not s.config.progress, leave=True, dynamic_ncols=True)
     for batch in batches:
         x, y = split_pair(batch)
         x, y = x.to(s.device), y.to(s.device)
@@ -235,7 +299,8 @@ def _train_epoch(s, dataset, loader, run, history):
         run.sums.add(loss.item(), len(y), accuracy_count(output.detach(), y))
         bar.set_postfix(**run.sums.postfix(), refresh=False)
         bar.update(1)
-        if (s.checkpoint_every and run.global_step % s.checkpoint_every == 0
+        watch(loss.item(), where)
+        if (s.config.checkpoint_every and run.global_step % s.config.checkpoint_every == 0
                 and run.step < (total or math.inf)):
             s.save(run)
     history.train_loss.append(run.sums.mean_loss)
@@ -255,28 +320,32 @@ def _train_epoch(s, dataset, loader, run, history):
         s.save(run)
 
 
-def _fit(model, train_data, val_data, epochs, optimizer, lr, batch_size, loss_fn, scheduler,
-         device, seed, checkpoint, checkpoint_every, resume, num_workers, progress, num_threads):
+def _fit(model, train_data, val_data, config, num_threads):
     """The loop of :func:`fit`: set up, resume from a checkpoint if any, train epoch by epoch."""
     dataset, loader = as_dataset(train_data, "train_data")
-    if seed is not None:
-        seed_everything(seed)
+    if config.seed is not None:
+        seed_everything(config.seed)
+    device = default_device(config.device)
     model.to(device)
-    opt = _make_optimizer(optimizer, model, lr)
-    hparams = hyperparameters(opt, batch_size, seed)
-    sched = _make_scheduler(scheduler, opt)
+    opt = _make_optimizer(config.optimizer, model, config.lr)
+    batch_size = config.batch_size or TRAIN_BATCH_SIZE
+    hparams = hyperparameters(opt, batch_size, config.seed)
+    sched = _make_scheduler(config.scheduler, opt)
     history, run = History(), RunState()
-    if checkpoint is not None and resume and pathlib.Path(checkpoint).exists():
+    checkpoint = config.checkpoint
+    if checkpoint is not None and config.resume and pathlib.Path(checkpoint).exists():
         history, run, hparams = resume_from(checkpoint, device, model, opt, sched, hparams)
 
     def save(run):
-        save_checkpoint(checkpoint, model, opt, sched, history, run, seed, hparams)
+        save_checkpoint(checkpoint, model, opt, sched, history, run, config.seed, hparams)
 
-    s = _Setup(model, opt, sched, nn.CrossEntropyLoss() if loss_fn is None else loss_fn, device,
-               epochs, batch_size, seed, val_data,
-               default_workers(device) if num_workers is None else num_workers, num_threads,
-               progress, checkpoint_every, None if checkpoint is None else save)
-    while run.epoch < epochs:
-        _train_epoch(s, dataset, loader, run, history)
+    s = _Setup(config, model, opt, sched,
+               nn.CrossEntropyLoss() if config.loss_fn is None else config.loss_fn, device,
+               batch_size, val_data,
+               default_workers(device) if config.num_workers is None else config.num_workers,
+               num_threads, None if checkpoint is None else save)
+    watch = _DivergenceWatch(config.divergence)
+    while run.epoch < config.epochs:
+        _train_epoch(s, dataset, loader, run, history, watch)
     model.eval()
     return history
