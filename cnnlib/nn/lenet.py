@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .modules import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential, _rng
+from .._validate import as_generator
+from .modules import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
 
 __all__ = ["LeNet5", "lenet5"]
 
@@ -42,7 +43,7 @@ class LeNet5(Module):
     """
 
     def __init__(self, num_classes=10, in_channels=1, dtype=np.float32, rng=None):
-        rng = _rng(rng)
+        rng = as_generator(rng)
         self.features = Sequential(
             # The images need no gradient: skip it in the first layer.
             Conv2d(in_channels, 6, 5, padding=2, input_grad=False, dtype=dtype, rng=rng),
