@@ -61,20 +61,9 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
                  padding_mode="zeros"):
     """``conv2d`` written as plain loops over images, filters and output positions.
 
-    Same arguments, result and checks as ``conv2d``; slow, but every line is the
-    formula at the top of this module.  Read this one first.
-
-    Parameters
-    ----------
-    x : array_like, shape (N, C_in, H, W) or (C_in, H, W)
-    weight : array_like, shape (C_out, C_in // groups, kH, kW)
-    bias : array_like, shape (C_out,), optional
-    stride, padding, dilation, groups, padding_mode :
-        As in ``conv2d``.
-
-    Returns
-    -------
-    feature_map : ndarray, shape (N, C_out, H_out, W_out)
+    Same arguments (``x`` (N, C_in, H, W), ``weight`` (C_out, C_in // groups, kH, kW)),
+    result (N, C_out, H_out, W_out) and checks as ``conv2d``; slow, but every line is
+    the formula at the top of this module.  Read this one first.
     """
     a = _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim=2)
     dtype = compute_dtype(*(v.dtype for v in (a.x, a.weight, a.bias) if v is not None))
@@ -101,6 +90,21 @@ def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1
     return out[0] if a.unbatched else out
 
 
+# For feature_map = conv2d(x, weight) and an upstream gradient dout = dL/dfeature_map,
+# the chain rule applied to the sum at the top of this module gives
+#
+#   dL/dweight[o, c, u, v] = sum over n, i, j of
+#           dout[n, o, i, j] * x_padded[n, c, i*s + u*d, j*s + v*d]
+#       a correlation of the input with the upstream gradient;
+#   dL/dx_padded[n, c, r, t] = sum over o and every (i, j, u, v) with i*s + u*d = r and
+#       j*s + v*d = t of dout[n, o, i, j] * weight[o, c, u, v]
+#       every output value sends its gradient back along the kernel taps that produced it:
+#       a transposed convolution of dout with the weight (the full convolution of dout with
+#       the flipped kernel when the stride is 1);
+#   dL/dbias[o] = sum over n, i, j of dout[n, o, i, j].
+#
+# In im2col form the forward is out = W @ cols, so dW = dout @ cols^T and dcols = W^T @ dout;
+# col2im (cnnlib.unfold, the adjoint of im2col) then adds each column back onto its cells.
 
 def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
                           padding_mode="zeros"):
@@ -110,18 +114,8 @@ def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, grou
     the forward loop of ``conv2d_naive`` read backwards: where the forward did
     ``out[b, o, i, j] += sum(patch * weight[o])``, the backward does
     ``dweight[o] += dout[b, o, i, j] * patch`` and ``dpatch += dout[b, o, i, j] * weight[o]``.
-
-    Parameters
-    ----------
-    dout : array_like, shape (N, C_out, H_out, W_out) or (C_out, H_out, W_out)
-    x : array_like, shape (N, C_in, H, W) or (C_in, H, W)
-    weight : array_like, shape (C_out, C_in // groups, kH, kW)
-    stride, padding, dilation, groups, padding_mode :
-        The forward's arguments.
-
-    Returns
-    -------
-    dx, dweight, dbias : ndarrays of the shapes of ``x``, ``weight`` and (C_out,)
+    ``dout`` is (N, C_out, H_out, W_out); the results have the shapes of ``x``,
+    ``weight`` and (C_out,).
     """
     a, (dtype, out), dout = _check_backward(dout, x, weight, stride, padding, dilation, groups,
                                             padding_mode)
@@ -149,23 +143,6 @@ def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, grou
     dx = unpad2d(dxp, a.pads, a.padding_mode, a.x.shape[2:])
     return ((dx[0] if a.unbatched else dx).astype(out, copy=False),
             dweight.astype(out, copy=False), dbias.astype(out, copy=False))
-
-
-# For feature_map = conv2d(x, weight) and an upstream gradient dout = dL/dfeature_map,
-# the chain rule applied to the sum at the top of this module gives
-#
-#   dL/dweight[o, c, u, v] = sum over n, i, j of
-#           dout[n, o, i, j] * x_padded[n, c, i*s + u*d, j*s + v*d]
-#       a correlation of the input with the upstream gradient;
-#   dL/dx_padded[n, c, r, t] = sum over o and every (i, j, u, v) with i*s + u*d = r and
-#       j*s + v*d = t of dout[n, o, i, j] * weight[o, c, u, v]
-#       every output value sends its gradient back along the kernel taps that produced it:
-#       a transposed convolution of dout with the weight (the full convolution of dout with
-#       the flipped kernel when the stride is 1);
-#   dL/dbias[o] = sum over n, i, j of dout[n, o, i, j].
-#
-# In im2col form the forward is out = W @ cols, so dW = dout @ cols^T and dcols = W^T @ dout;
-# col2im (cnnlib.unfold, the adjoint of im2col) then adds each column back onto its cells.
 
 
 # --------------------------------------------------------------------------------------
@@ -309,7 +286,6 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
     return out[0] if a.unbatched else out
 
 
-
 def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
            padding_mode="zeros"):
     """1D convolution layer (cross-correlation), like ``torch.nn.functional.conv1d``.
@@ -340,7 +316,6 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
                        dilation=(1,) + a.dilation)
     out = _conv_fast.forward(image)[:, :, 0].astype(_result_dtype(a), copy=False)
     return out[0] if a.unbatched else out
-
 
 
 def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
@@ -396,7 +371,6 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
     return dx, dweight.astype(out, copy=False), dbias.astype(out, copy=False)
 
 
-
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """Transposed convolution, like ``torch.nn.functional.conv_transpose2d``.
@@ -428,41 +402,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     ndarray, shape (N, C_out, H_out, W_out) with, per axis,
         ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``
     """
-    x, unbatched = batched(real_array(x, "x"), "x", "(N, C_in, H, W)")
-    weight = real_array(weight, "weight")
-    if weight.ndim != 4 or 0 in weight.shape:
-        raise ValueError(f"weight must have shape (C_in, C_out // groups, kH, kW), every axis at "
-                         f"least 1, got {weight.ndim} dimensions {weight.shape}")
-    n, c_in, h, w = x.shape
-    if weight.shape[0] != c_in:
-        raise ValueError(f"channel mismatch: x has {c_in} channels but weight of shape "
-                         f"{weight.shape} expects {weight.shape[0]} (weight is (C_in, C_out // "
-                         f"groups, kH, kW) for a transposed convolution)")
-    groups = check_groups(groups, c_in)
-    if isinstance(padding, str):
-        raise TypeError(f"padding must be an int or a tuple of 2 ints for conv_transpose2d "
-                        f"(as in torch), got {padding!r}")
-    stride = as_ints(stride, "stride", 2, 1)
-    padding = as_ints(padding, "padding", 2, 0)
-    output_padding = as_ints(output_padding, "output_padding", 2, 0)
-    dilation = as_ints(dilation, "dilation", 2, 1)
-    for op, s, d in zip(output_padding, stride, dilation):
-        if op >= max(s, d):
-            raise ValueError(f"output_padding must be smaller than the stride or the dilation, "
-                             f"got output_padding={output_padding}, stride={stride}, "
-                             f"dilation={dilation}")
-    c_per_group, kh, kw = weight.shape[1:]
-    c_out = c_per_group * groups
-    if bias is not None:
-        bias = real_array(bias, "bias")
-        if bias.shape != (c_out,):
-            raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got {bias.shape}")
-    full = [(size - 1) * s + d * (k - 1) + 1
-            for size, s, d, k in zip((h, w), stride, dilation, (kh, kw))]
-    out = [f + op - 2 * p for f, op, p in zip(full, output_padding, padding)]
-    if min(out) < 1:
-        raise ValueError(f"padding={padding} crops the whole output: the uncropped output is "
-                         f"{full[0] + output_padding[0]}x{full[1] + output_padding[1]}")
+    x, weight, bias, stride, padding, output_padding, dilation, groups, full, out, unbatched = (
+        _check_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation))
     dtypes = (x.dtype, weight.dtype) + (() if bias is None else (bias.dtype,))
     dtype = compute_dtype(*dtypes)
     # The input gradient of a conv2d whose output is x: the same code as conv2d_backward's
@@ -536,7 +477,6 @@ def _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode
     return ConvArgs(x, weight, bias, stride, pads, dilation, groups, padding_mode, unbatched)
 
 
-
 def _check_backward(dout, x, weight, stride, padding, dilation, groups, padding_mode):
     """Checked ``ConvArgs``, the compute and result dtypes, and ``dout`` batched."""
     a = _check_conv(x, weight, None, stride, padding, dilation, groups, padding_mode, ndim=2)
@@ -551,7 +491,46 @@ def _check_backward(dout, x, weight, stride, padding, dilation, groups, padding_
     return a, dtypes, (dout[None] if a.unbatched else dout)
 
 
-
 def _result_dtype(a, *more):
     extra = () if a.bias is None else (a.bias.dtype,)
     return result_dtype(a.x.dtype, a.weight.dtype, *extra, *more)
+
+
+def _check_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation):
+    """Checked arguments of ``conv_transpose2d``, the uncropped and the output size."""
+    x, unbatched = batched(real_array(x, "x"), "x", "(N, C_in, H, W)")
+    weight = real_array(weight, "weight")
+    if weight.ndim != 4 or 0 in weight.shape:
+        raise ValueError(f"weight must have shape (C_in, C_out // groups, kH, kW), every axis at "
+                         f"least 1, got {weight.ndim} dimensions {weight.shape}")
+    c_in, h, w = x.shape[1:]
+    if weight.shape[0] != c_in:
+        raise ValueError(f"channel mismatch: x has {c_in} channels but weight of shape "
+                         f"{weight.shape} expects {weight.shape[0]} (weight is (C_in, C_out // "
+                         f"groups, kH, kW) for a transposed convolution)")
+    groups = check_groups(groups, c_in)
+    if isinstance(padding, str):
+        raise TypeError(f"padding must be an int or a tuple of 2 ints for conv_transpose2d "
+                        f"(as in torch), got {padding!r}")
+    stride = as_ints(stride, "stride", 2, 1)
+    padding = as_ints(padding, "padding", 2, 0)
+    output_padding = as_ints(output_padding, "output_padding", 2, 0)
+    dilation = as_ints(dilation, "dilation", 2, 1)
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= max(s, d):
+            raise ValueError(f"output_padding must be smaller than the stride or the dilation, "
+                             f"got output_padding={output_padding}, stride={stride}, "
+                             f"dilation={dilation}")
+    c_per_group, kh, kw = weight.shape[1:]
+    c_out = c_per_group * groups
+    if bias is not None:
+        bias = real_array(bias, "bias")
+        if bias.shape != (c_out,):
+            raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got {bias.shape}")
+    full = [(size - 1) * s + d * (k - 1) + 1
+            for size, s, d, k in zip((h, w), stride, dilation, (kh, kw))]
+    out = [f + op - 2 * p for f, op, p in zip(full, output_padding, padding)]
+    if min(out) < 1:
+        raise ValueError(f"padding={padding} crops the whole output: the uncropped output is "
+                         f"{full[0] + output_padding[0]}x{full[1] + output_padding[1]}")
+    return x, weight, bias, stride, padding, output_padding, dilation, groups, full, out, unbatched
