@@ -61,7 +61,8 @@ def test_output_shape_and_padding_for_any_number_of_axes_equal_torch():
 X = np.zeros((1, 3, 5, 5))
 BAD = [
     # pad2d
-    (lambda: pad2d(np.zeros(5), 1), ValueError, r"x must have at least the two axes \(\.\.\., H, W\)"),
+    (lambda: pad2d(np.zeros(5), 1), ValueError,
+     r"x must have at least the two axes \(\.\.\., H, W\)"),
     (lambda: pad2d([["a", "b"], ["c", "d"]], 1), TypeError, r"x must hold real numbers"),
     (lambda: pad2d(np.zeros((2, 2), bool), 1), TypeError, r"x must hold real numbers"),
     (lambda: pad2d(X, -1), ValueError, r"padding must be non-negative"),
