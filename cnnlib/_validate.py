@@ -17,7 +17,8 @@ import numpy as np
 __all__ = ["as_ints", "real_array", "compute_dtype", "result_dtype", "size_text", "batched",
            "check_shape", "check_positive_int", "check_int_pair", "check_same_shape",
            "as_float_array", "check_float_array", "check_in_range", "check_real",
-           "check_kernel_fits", "check_choice", "check_groups", "as_generator"]
+           "check_kernel_fits", "check_choice", "check_groups", "as_generator",
+           "check_positive"]
 
 
 def as_ints(value, name, ndim, minimum):
@@ -131,12 +132,16 @@ def as_generator(rng):
 
 
 # ------------------------------------------------- the layers, losses and optimisers of nn
-def check_positive_int(value, name, minimum=1):
-    """Return ``value`` if it is an int ``>= minimum``; else an error naming ``name``."""
+def check_positive_int(value, name, minimum=1, meaning=None):
+    """Return ``value`` if it is an int ``>= minimum``; else an error naming ``name``.
+
+    ``meaning`` (e.g. "the positions the kernel moves per step") is added to the rule.
+    """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        rule = f">= {minimum}" if meaning is None else f">= {minimum} ({meaning})"
+        raise ValueError(f"{name} must be {rule}, got {value}")
     return int(value)
 
 
@@ -153,6 +158,14 @@ def check_real(value, name):
     """Return ``value`` if it is a real number (not a bool); else a TypeError naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    return value
+
+
+def check_positive(value, name):
+    """Return ``value`` if it is a real number > 0; else an error naming ``name``."""
+    check_real(value, name)
+    if not value > 0:
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
     return value
 
 
