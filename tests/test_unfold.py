@@ -2,16 +2,21 @@
 checks they share with conv2d (every bad input refused by the parameter's name and rule)."""
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 from hypothesis import given, settings, strategies as st
 
 from cnnlib import col2im, im2col, pad2d, sliding_windows
 from cnnlib.padding import conv_output_shape, resolve_padding, unpad2d
 
 
+def torch_and_f():
+    """PyTorch, the oracle, when installed (the NumPy-only CI run has no torch)."""
+    torch = pytest.importorskip("torch")
+    return torch, torch.nn.functional
+
+
 # ---- outside oracles ----------------------------------------------------------------------
 def test_a_list_is_read_as_an_array_like_conv2d_reads_it():
+    torch, F = torch_and_f()
     x = np.arange(32.0).reshape(1, 2, 4, 4)
     as_list = x.tolist()
     np.testing.assert_array_equal(pad2d(as_list, 1), np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))))
@@ -27,6 +32,7 @@ def test_a_list_is_read_as_an_array_like_conv2d_reads_it():
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(1, 2),
        st.integers(0, 2**31 - 1))
 def test_col2im_equals_torch_fold(k, s, d, groups, seed):
+    torch, F = torch_and_f()
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(2, 2 * groups, 7, 6))
     cols = rng.normal(size=im2col(x, k, s, d, groups).shape)
@@ -39,6 +45,7 @@ def test_col2im_equals_torch_fold(k, s, d, groups, seed):
                                               ("replicate", "replicate"),
                                               ("circular", "circular")])
 def test_unpad2d_is_the_adjoint_of_pad2d_as_torch_autograd_says(mode, torch_mode):
+    torch, F = torch_and_f()
     rng = np.random.default_rng(4)
     x = rng.normal(size=(2, 3, 5, 4))
     pads = ((2, 1), (0, 3))
@@ -50,6 +57,7 @@ def test_unpad2d_is_the_adjoint_of_pad2d_as_torch_autograd_says(mode, torch_mode
 
 
 def test_output_shape_and_padding_for_any_number_of_axes_equal_torch():
+    torch, F = torch_and_f()
     # conv1d's "causal" padding and the 2-D output size, checked against torch's layers.
     assert resolve_padding("causal", (3,), (2,), 1, ("causal",)) == ((4, 0),)
     out = F.conv2d(torch.zeros(1, 1, 11, 9), torch.zeros(1, 1, 3, 2), stride=(2, 3),
