@@ -86,11 +86,11 @@ def private_import_violations():
                 for name in names:
                     if private(name):
                         found.append((where, ".".join(target), name))
-            # A private module is imported only by its own package (or is _validate).
+            # A private module is imported only by its siblings, the modules of its own
+            # package (not by subpackages either), unless it is _validate.
             for i, part in enumerate(target):
                 if private(part) and target[:i + 1] != SHARED_PRIVATE:
-                    owner = target[:i]
-                    if module[:len(owner)] != owner:
+                    if package != target[:i] and module != target[:i + 1]:
                         found.append((where, ".".join(target), "(private module)"))
     return found
 
@@ -117,6 +117,9 @@ def test_the_rule_catches_a_private_import(tmp_path, monkeypatch):
     bad.parent.mkdir()
     bad.write_text("from .padding import _secret\nfrom ._validate import as_ints\n"
                    "from .models._checks import check_positive\n")
+    (tmp_path / "cnnlib" / "nn").mkdir()
+    (tmp_path / "cnnlib" / "nn" / "layers.py").write_text("from .._conv_fast import forward\n"
+                                                          "from .._validate import as_ints\n")
     found = [(t, n) for _, t, n in imports(bad, ("cnnlib",))]
     assert found == [(("cnnlib", "padding"), ["_secret"]), (("cnnlib", "_validate"), ["as_ints"]),
                      (("cnnlib", "models", "_checks"), ["check_positive"])]
@@ -124,7 +127,8 @@ def test_the_rule_catches_a_private_import(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert private_import_violations() == [
         ("cnnlib/bad.py:1", "cnnlib.padding", "_secret"),
-        ("cnnlib/bad.py:3", "cnnlib.models._checks", "(private module)")]
+        ("cnnlib/bad.py:3", "cnnlib.models._checks", "(private module)"),
+        ("cnnlib/nn/layers.py:1", "cnnlib._conv_fast", "(private module)")]
 
 
 # ------------------------------------------------------------------------- the floors
