@@ -26,12 +26,14 @@ from .metrics import (
 from . import padding, unfold, conv, pool
 from .padding import conv_output_size, conv_padding, pad2d
 from .unfold import sliding_windows, im2col
-from .conv import conv2d, conv2d_naive, conv1d
+from .conv import conv2d, conv2d_naive, conv2d_im2col, conv1d
 from .pool import (
     max_pool2d, max_pool2d_naive, avg_pool2d, lp_pool2d, global_avg_pool2d, pool_output_size,
 )
 from .unfold import col2im
-from .conv import conv2d_backward, conv2d_backward_naive, conv_transpose2d
+from .conv import (
+    conv2d_backward, conv2d_backward_naive, conv2d_backward_im2col, conv_transpose2d,
+)
 from .pool import (
     max_pool2d_backward, max_pool2d_backward_naive, avg_pool2d_backward, lp_pool2d_backward,
 )
@@ -46,10 +48,12 @@ __all__ = [
     "accuracy_score", "precision_score", "recall_score", "f1_score", "specificity",
     "classification_report", "top_k_accuracy_score", "top_k_error", "precision_recall_curve",
     "average_precision_score", "mean_average_precision", "accuracy_per_mparam", "most_confused",
-    "confident_mistakes", "conv", "pool", "conv2d", "conv2d_naive", "conv1d", "conv_output_size",
+    "confident_mistakes", "conv", "pool", "conv2d", "conv2d_naive", "conv2d_im2col", "conv1d",
+    "conv_output_size",
     "conv_padding", "pad2d", "sliding_windows", "im2col", "max_pool2d", "max_pool2d_naive",
     "avg_pool2d", "lp_pool2d", "global_avg_pool2d", "pool_output_size", "col2im",
-    "conv2d_backward", "conv2d_backward_naive", "conv_transpose2d", "max_pool2d_backward",
+    "conv2d_backward", "conv2d_backward_naive", "conv2d_backward_im2col", "conv_transpose2d",
+    "max_pool2d_backward",
     "max_pool2d_backward_naive", "avg_pool2d_backward", "lp_pool2d_backward", "nn",
 ]
 # Not in __all__, so that ``from cnnlib import *`` stays light: the lazy parts below.

@@ -16,7 +16,9 @@ import numpy as np
 
 __all__ = ["as_ints", "real_array", "compute_dtype", "result_dtype", "size_text", "batched",
            "check_shape", "check_positive_int", "check_int_pair", "check_same_shape",
-           "as_float_array", "check_float_array", "check_in_range", "check_real"]
+           "as_float_array", "check_float_array", "check_in_range", "check_real",
+           "check_kernel_fits", "check_choice", "check_groups", "as_generator",
+           "check_positive"]
 
 
 def as_ints(value, name, ndim, minimum):
@@ -91,13 +93,55 @@ def check_shape(a, name, expected, what):
     return a
 
 
+def check_kernel_fits(padded, kernel_size, dilation, input_size):
+    """Raise if the dilated kernel does not fit inside the padded input on some axis.
+
+    ``padded``, ``kernel_size``, ``dilation`` and ``input_size`` hold one int per spatial
+    axis; the message says how much symmetric padding of ``input_size`` would make it fit.
+    """
+    effective = [d * (k - 1) + 1 for k, d in zip(kernel_size, dilation)]
+    if all(e <= p for e, p in zip(effective, padded)):
+        return
+    need = max(-(-(e - n) // 2) for e, n in zip(effective, input_size))
+    d = dilation[0] if len(set(dilation)) == 1 else dilation
+    raise ValueError(
+        f"kernel ({size_text(kernel_size)}, dilation {d}) is larger than the padded input "
+        f"({size_text(padded)}); pad by at least {need}")
+
+
+def check_groups(groups, channels, name="x"):
+    """``groups`` as an int >= 1 that divides ``channels`` (the channels of ``name``)."""
+    (groups,) = as_ints(groups, "groups", 1, 1)
+    if channels % groups:
+        raise ValueError(f"groups={groups} must divide the input channels ({name} has "
+                         f"{channels})")
+    return groups
+
+
+def check_choice(value, name, choices):
+    """Return ``value`` if it is one of ``choices``; else a ValueError listing them."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, "
+                         f"got {value!r}")
+    return value
+
+
+def as_generator(rng):
+    """A NumPy ``Generator`` from a seed, a ``Generator`` or None (fresh entropy)."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
 # ------------------------------------------------- the layers, losses and optimisers of nn
-def check_positive_int(value, name, minimum=1):
-    """Return ``value`` if it is an int ``>= minimum``; else an error naming ``name``."""
+def check_positive_int(value, name, minimum=1, meaning=None):
+    """Return ``value`` if it is an int ``>= minimum``; else an error naming ``name``.
+
+    ``meaning`` (e.g. "the positions the kernel moves per step") is added to the rule.
+    """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+        rule = f">= {minimum}" if meaning is None else f">= {minimum} ({meaning})"
+        raise ValueError(f"{name} must be {rule}, got {value}")
     return int(value)
 
 
@@ -114,6 +158,14 @@ def check_real(value, name):
     """Return ``value`` if it is a real number (not a bool); else a TypeError naming ``name``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    return value
+
+
+def check_positive(value, name):
+    """Return ``value`` if it is a real number > 0; else an error naming ``name``."""
+    check_real(value, name)
+    if not value > 0:
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
     return value
 
 

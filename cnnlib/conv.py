@@ -6,202 +6,237 @@ flipped.  One output value of a 2D convolution layer is
     feature_map[n, o, i, j] = bias[o] + sum over c, u, v of
         x_padded[n, c, i*stride + u*dilation, j*stride + v*dilation] * weight[o, c, u, v]
 
-where ``c`` runs over the input channels of the group of ``o``.  ``conv2d_naive``
-writes this with loops; ``conv2d`` computes the same sum for all positions at once
-with im2col and one matrix product.  Argument names and conventions follow
-``torch.nn.functional.conv2d`` and ``torch.nn.Conv2d`` so the tests can use PyTorch
-as the oracle (this module itself needs only NumPy).
+where ``c`` runs over the input channels of the group of ``o``.  Argument names and
+conventions follow ``torch.nn.functional.conv2d`` and ``torch.nn.Conv2d`` so the tests
+can use PyTorch as the oracle (this module itself needs only NumPy).
 
 Shapes: ``x`` is ``(N, C_in, H, W)``, ``weight`` is ``(C_out, C_in // groups, kH, kW)``,
 the result is ``(N, C_out, H_out, W_out)`` with, per axis,
 
     H_out = floor((H + pad_top + pad_bottom - dilation * (kH - 1) - 1) / stride) + 1
 
-This module is the layer: ``conv2d_naive`` and ``conv2d``, ``conv1d``, the backward
-passes ``conv2d_backward`` and ``conv2d_backward_naive``, and ``conv_transpose2d``.  The
-two ideas it stands on, which ``cnnlib.pool`` shares, have modules of their own:
-``cnnlib.padding`` makes ``x_padded`` and ``H_out`` (``conv_padding``, ``pad2d``,
-``conv_output_size``), and ``cnnlib.unfold`` reads the windows out of ``x_padded``
-(``sliding_windows``, ``tap_slices``, ``im2col``, ``col2im``, and the fast path's layout:
-images last, row blocks).  Their public names are re-exported here, so
-``from cnnlib.conv import pad2d`` works too.  The layer's own shortcuts (the column cache
-between forward and backward, the depthwise path) each sit in a small function that says
-what it saves and why it gives the loop's numbers; argument checks shared with ``pool``
-live in ``cnnlib._validate``.
+The module reads in three tiers, each giving the same numbers as the one before:
+
+1. *The loop*: ``conv2d_naive`` writes the sum above with loops, and
+   ``conv2d_backward_naive`` runs the same loop backwards.  Read these first.
+2. *im2col and one matrix product*: ``conv2d_im2col`` copies every window into a column
+   with ``cnnlib.unfold.im2col`` (the function notebooks 02 and 03 build), so the layer
+   is ``weight.reshape(C_out, -1) @ columns``; ``conv2d_backward_im2col`` multiplies by
+   the transposes and folds the columns back with ``col2im``.
+3. *The layer*: ``conv2d``, ``conv1d``, ``conv2d_backward`` and ``conv_transpose2d``
+   check their arguments once and hand the arithmetic to the fast path,
+   ``cnnlib._conv_fast``: the same columns in a layout that pays, built in row blocks,
+   cached between forward and backward, and a depthwise branch.  The input gradient and
+   the transposed convolution are one function there.
+
+The argument checks sit at the end of the file.  The two ideas the layer stands on,
+which ``cnnlib.pool`` shares, have modules of their own: ``cnnlib.padding`` makes
+``x_padded`` and ``H_out`` (``conv_padding``, ``pad2d``, ``conv_output_size``), and
+``cnnlib.unfold`` reads the windows out of ``x_padded`` (``sliding_windows``,
+``tap_slices``, ``im2col``, ``col2im``).  Their public names are re-exported here, so
+``from cnnlib.conv import pad2d`` works too.
 """
 from typing import NamedTuple
 
 import numpy as np
 
-from ._validate import as_ints, batched, check_shape, compute_dtype, real_array, result_dtype
+from . import _conv_fast
+from ._validate import (as_ints, batched, check_groups, check_kernel_fits, check_shape,
+                        compute_dtype, real_array, result_dtype)
 # Re-exported: padding and output sizes live in cnnlib.padding, the windows in cnnlib.unfold.
-from .padding import PADDING_MODES, PADDING_STRINGS, conv_output_size, conv_padding, pad2d
+from .padding import (PADDING_MODES, PADDING_STRINGS, conv_output_shape, conv_output_size,
+                      conv_padding, pad2d, resolve_padding, unpad2d)
 from .unfold import col2im, im2col, sliding_windows, tap_slices
-# Used by the layer: the padding's checks and adjoint, and the fast path's column layout.
-from .padding import _check_kernel_fits, _output_shape, _resolve_padding, _unpad2d
-from .unfold import (_at, _blocks_of_columns, _channels_first, _empty_channels_first,
-                     _fold_columns, _images_first, _images_last_pays)
 
 __all__ = ["PADDING_STRINGS", "PADDING_MODES", "conv_padding", "pad2d", "conv_output_size",
            "sliding_windows", "tap_slices", "im2col", "col2im", "conv2d", "conv2d_naive",
-           "conv1d", "conv2d_backward", "conv2d_backward_naive", "conv_transpose2d"]
+           "conv2d_im2col", "conv1d", "conv2d_backward", "conv2d_backward_naive",
+           "conv2d_backward_im2col", "conv_transpose2d"]
 
 
 # --------------------------------------------------------------------------------------
-# Depthwise convolution (groups = C_in): one kernel per channel
+# Tier 1: the loop
 # --------------------------------------------------------------------------------------
-# With one input channel per group, im2col's matrix product degenerates to kH*kW
-# multiply-adds per output value, so building the columns (kH*kW copies of the input)
-# costs more than the arithmetic.  The sum over taps is done directly instead, one image
-# at a time so that the image and its output stay in the cache:
-#     out[c, i, j] = sum over (u, v) of weight[c, u, v] * x_padded[c, i*s + u*d, j*s + v*d]
-# is the sum over taps of one strided slice times one number per channel.
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
+                 padding_mode="zeros"):
+    """``conv2d`` written as plain loops over images, filters and output positions.
 
-def _is_depthwise(weight, groups):
-    return groups > 1 and weight.shape[1] == 1
-
-
-def _channel_of_each_output(xp_image, c_out):
-    """A depthwise layer with C_out = m * C_in: output o reads input channel o // m."""
-    m = c_out // xp_image.shape[0]
-    return xp_image if m == 1 else np.repeat(xp_image, m, axis=0)
-
-
-def _depthwise_forward(xp, weight, stride, dilation, output_size):
-    """Depthwise conv2d (no bias) of the padded ``xp``: (N, C_out, H_out, W_out)."""
-    n, c_out = xp.shape[0], weight.shape[0]
-    taps = weight[:, 0, :, :, None, None]                  # (C_out, kH, kW, 1, 1)
-    out = np.zeros((n, c_out) + output_size, dtype=xp.dtype)
-    product = np.empty((c_out,) + output_size, dtype=xp.dtype)
-    for b in range(n):
-        image = _channel_of_each_output(xp[b], c_out)
-        for u, v, r, s in tap_slices(weight.shape[2:], stride, dilation, output_size):
-            out[b] += np.multiply(image[:, r, s], taps[:, u, v], out=product)
-    return out
-
-
-def _depthwise_backward(dout, xp, weight, stride, dilation, input_grad):
-    """Gradients of ``_depthwise_forward``: (dx_padded or None, dweight).
-
-    Per tap, ``dweight[c, u, v]`` is the dot product of ``dout[:, c]`` with the slice
-    the tap read, and the slice receives ``weight[c, u, v] * dout[:, c]``.
+    Same arguments (``x`` (N, C_in, H, W), ``weight`` (C_out, C_in // groups, kH, kW)),
+    result (N, C_out, H_out, W_out) and checks as ``conv2d``; slow, but every line is
+    the formula at the top of this module.  Read this one first.
     """
-    n, c_in = xp.shape[:2]
-    c_out, _, kh, kw = weight.shape
-    output_size = dout.shape[2:]
-    dweight = np.zeros((c_out, kh, kw), dtype=xp.dtype)
-    dxp = np.zeros_like(xp) if input_grad else None
-    taps = weight[:, 0, :, :, None, None]
-    for b in range(n):
-        image = _channel_of_each_output(xp[b], c_out)
-        dimage = np.zeros_like(image) if input_grad else None
-        for u, v, r, s in tap_slices((kh, kw), stride, dilation, output_size):
-            dweight[:, u, v] += np.einsum("chw,chw->c", dout[b], image[:, r, s])
-            if input_grad:
-                dimage[:, r, s] += taps[:, u, v] * dout[b]
-        if input_grad:
-            dxp[b] = dimage.reshape(c_in, c_out // c_in, *dimage.shape[1:]).sum(axis=1)
-    return dxp, dweight[:, None]
-
-
-# --------------------------------------------------------------------------------------
-# conv2d
-# --------------------------------------------------------------------------------------
-class ConvArgs(NamedTuple):
-    """The checked arguments of a convolution, batched and normalised."""
-
-    x: np.ndarray            # (N, C_in, *spatial)
-    weight: np.ndarray       # (C_out, C_in // groups, *kernel)
-    bias: object             # (C_out,) ndarray or None
-    stride: tuple
-    pads: tuple              # ((before, after), ...) per spatial axis
-    dilation: tuple
-    groups: int
-    padding_mode: str
-    unbatched: bool
-
-
-def _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim,
-                extra_strings=()):
-    """Validate conv arguments for ``ndim`` spatial axes; return them as ``ConvArgs``."""
-    layout = "(N, C, L)" if ndim == 1 else "(N, C, H, W)"
-    x, unbatched = batched(real_array(x, "x"), "x", layout)
-    weight = real_array(weight, "weight")
-    w_names = "(C_out, C_in // groups, kL)" if ndim == 1 else "(C_out, C_in // groups, kH, kW)"
-    if weight.ndim != ndim + 2:
-        raise ValueError(f"weight must have shape {w_names}, got {weight.ndim} dimensions "
-                         f"{weight.shape}")
-    if 0 in weight.shape:
-        raise ValueError(f"weight must have at least one kernel, channel and tap on every axis "
-                         f"of {w_names}, got shape {weight.shape}")
-    (groups,) = as_ints(groups, "groups", 1, 1)
-    c_in, c_out = x.shape[1], weight.shape[0]
-    if c_in % groups:
-        raise ValueError(f"groups={groups} must divide the input channels (x has {c_in})")
-    if c_out % groups:
-        raise ValueError(f"groups={groups} must divide the output channels "
-                         f"(weight has {c_out})")
-    if weight.shape[1] * groups != c_in:
-        raise ValueError(
-            f"channel mismatch: x has {c_in} channels but weight of shape {weight.shape} with "
-            f"groups={groups} expects {weight.shape[1]} * {groups} = {weight.shape[1] * groups}")
-    if bias is not None:
-        bias = real_array(bias, "bias")
-        if bias.shape != (c_out,):
-            raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got {bias.shape}")
-    stride = as_ints(stride, "stride", ndim, 1)
-    dilation = as_ints(dilation, "dilation", ndim, 1)
-    kernel_size = weight.shape[2:]
-    if padding == "same" and any(s != 1 for s in stride):
-        raise ValueError("padding='same' needs stride=1 (as in torch); for strided "
-                         "convolutions give the padding as an int")
-    pads = _resolve_padding(padding, kernel_size, dilation, ndim, extra_strings)
-    if padding_mode not in PADDING_MODES:
-        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
-    size = x.shape[2:]
-    padded = tuple(s + a + b for s, (a, b) in zip(size, pads))
-    _check_kernel_fits(padded, kernel_size, dilation, size)
-    return ConvArgs(x, weight, bias, stride, pads, dilation, groups, padding_mode, unbatched)
-
-
-def _cache_key(a):
-    """What must match between the forward that filled a cache and the backward reading it."""
-    return (a.x.shape, a.x.dtype, a.x.__array_interface__["data"][0], a.weight.shape,
-            a.stride, a.pads, a.dilation, a.groups, a.padding_mode)
-
-
-def _conv2d_forward(a, cache=None):
-    """Fast path on checked arguments ``a`` (``ConvArgs``): pad, im2col, one matrix product."""
-    extra = () if a.bias is None else (a.bias.dtype,)
-    dtype = compute_dtype(a.x.dtype, a.weight.dtype, *extra)
-    xp = pad2d(a.x.astype(dtype, copy=False), a.pads, a.padding_mode)
-    weight = a.weight.astype(dtype, copy=False)
+    a = _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim=2)
+    dtype = compute_dtype(*(v.dtype for v in (a.x, a.weight, a.bias) if v is not None))
+    xp = pad2d(a.x.astype(dtype), a.pads, a.padding_mode)
+    weight = a.weight.astype(dtype)
+    n = xp.shape[0]
     c_out, c_per_group, kh, kw = weight.shape
-    output_size = _output_shape(xp.shape[2:], (kh, kw), a.stride, a.dilation)
-    if _is_depthwise(weight, a.groups):
-        out = _depthwise_forward(xp, weight, a.stride, a.dilation, output_size)
-    else:
-        # out[g] = W[g] @ cols[g]: entry (o, (i, j, n)) is the sum over (c, u, v) of
-        # weight[o, c, u, v] * x_padded[n, c, i*s + u*d, j*s + v*d], the loop's sum exactly.
-        images_last = _images_last_pays(output_size)
-        xc = _channels_first(xp, images_last)
-        w = weight.reshape(a.groups, c_out // a.groups, c_per_group * kh * kw)
-        out_c = _empty_channels_first((xp.shape[0], c_out) + output_size, dtype, images_last)
-        for rows, cols in _blocks_of_columns(xc, (kh, kw), a.stride, a.dilation, a.groups,
-                                             output_size, images_last):
-            block = out_c[_at(images_last, rows)]
-            block[...] = np.matmul(w, cols).reshape(block.shape)
-            if cache is not None and rows.stop - rows.start == output_size[0]:
-                cache.update(key=_cache_key(a), columns=cols, xc=xc)
-        out = _images_first(out_c, images_last)
+    (sh, sw), (dh, dw) = a.stride, a.dilation
+    ho, wo = conv_output_shape(xp.shape[2:], (kh, kw), a.stride, a.dilation)
+    out_per_group = c_out // a.groups
+    out = np.zeros((n, c_out, ho, wo), dtype=dtype)
+    for b in range(n):
+        for o in range(c_out):
+            first = (o // out_per_group) * c_per_group      # first input channel of o's group
+            for i in range(ho):
+                for j in range(wo):
+                    patch = xp[b, first:first + c_per_group,
+                               i * sh:i * sh + dh * (kh - 1) + 1:dh,
+                               j * sw:j * sw + dw * (kw - 1) + 1:dw]
+                    out[b, o, i, j] = np.sum(patch * weight[o])
+            if a.bias is not None:
+                out[b, o] += dtype.type(a.bias[o])
+    out = out.astype(_result_dtype(a), copy=False)
+    return out[0] if a.unbatched else out
+
+
+# For feature_map = conv2d(x, weight) and an upstream gradient dout = dL/dfeature_map,
+# the chain rule applied to the sum at the top of this module gives
+#
+#   dL/dweight[o, c, u, v] = sum over n, i, j of
+#           dout[n, o, i, j] * x_padded[n, c, i*s + u*d, j*s + v*d]
+#       a correlation of the input with the upstream gradient;
+#   dL/dx_padded[n, c, r, t] = sum over o and every (i, j, u, v) with i*s + u*d = r and
+#       j*s + v*d = t of dout[n, o, i, j] * weight[o, c, u, v]
+#       every output value sends its gradient back along the kernel taps that produced it:
+#       a transposed convolution of dout with the weight (the full convolution of dout with
+#       the flipped kernel when the stride is 1);
+#   dL/dbias[o] = sum over n, i, j of dout[n, o, i, j].
+#
+# In im2col form the forward is out = W @ cols, so dW = dout @ cols^T and dcols = W^T @ dout;
+# col2im (cnnlib.unfold, the adjoint of im2col) then adds each column back onto its cells.
+
+def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
+                          padding_mode="zeros"):
+    """``conv2d_backward`` as plain loops: every output value hands its gradient back.
+
+    Same arguments and results as ``conv2d_backward`` (always with ``dx``).  The loop is
+    the forward loop of ``conv2d_naive`` read backwards: where the forward did
+    ``out[b, o, i, j] += sum(patch * weight[o])``, the backward does
+    ``dweight[o] += dout[b, o, i, j] * patch`` and ``dpatch += dout[b, o, i, j] * weight[o]``.
+    ``dout`` is (N, C_out, H_out, W_out); the results have the shapes of ``x``,
+    ``weight`` and (C_out,).
+    """
+    a, (dtype, out), dout = _check_backward(dout, x, weight, stride, padding, dilation, groups,
+                                            padding_mode)
+    xp = pad2d(a.x.astype(dtype), a.pads, a.padding_mode)
+    weight = a.weight.astype(dtype)
+    n = xp.shape[0]
+    c_out, c_per_group, kh, kw = weight.shape
+    (sh, sw), (dh, dw) = a.stride, a.dilation
+    ho, wo = dout.shape[2:]
+    dxp = np.zeros_like(xp)
+    dweight = np.zeros_like(weight)
+    dbias = np.zeros(c_out, dtype=dtype)
+    out_per_group = c_out // a.groups
+    for b in range(n):
+        for o in range(c_out):
+            first = (o // out_per_group) * c_per_group
+            for i in range(ho):
+                for j in range(wo):
+                    rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
+                    cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+                    g = dout[b, o, i, j]
+                    dweight[o] += g * xp[b, first:first + c_per_group, rows, cols]
+                    dxp[b, first:first + c_per_group, rows, cols] += g * weight[o]
+                    dbias[o] += g
+    dx = unpad2d(dxp, a.pads, a.padding_mode, a.x.shape[2:])
+    return ((dx[0] if a.unbatched else dx).astype(out, copy=False),
+            dweight.astype(out, copy=False), dbias.astype(out, copy=False))
+
+
+# --------------------------------------------------------------------------------------
+# Tier 2: im2col and one matrix product
+# --------------------------------------------------------------------------------------
+def conv2d_im2col(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
+                  padding_mode="zeros"):
+    """``conv2d`` as im2col and one matrix product, as notebook 02 builds it.
+
+    Every window of the padded input becomes a column (``im2col``), so the sum over
+    ``(c, u, v)`` at the top of this module is a row of the weight matrix times a
+    column: one matrix product per group computes every output value at once.
+
+    Parameters
+    ----------
+    x : array_like, shape (N, C_in, H, W) or (C_in, H, W)
+    weight : array_like, shape (C_out, C_in // groups, kH, kW)
+    bias : array_like, shape (C_out,), optional
+    stride, padding, dilation, groups, padding_mode :
+        As in ``conv2d``.
+
+    Returns
+    -------
+    feature_map : ndarray, shape (N, C_out, H_out, W_out)
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> k = np.array([[[[0.0, 1.0], [2.0, 3.0]]]])
+    >>> conv2d_im2col(x, k)[0, 0]
+    array([[19., 25.],
+           [37., 43.]])
+    """
+    a = _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim=2)
+    dtype = compute_dtype(*(v.dtype for v in (a.x, a.weight, a.bias) if v is not None))
+    xp = pad2d(a.x.astype(dtype, copy=False), a.pads, a.padding_mode)
+    n, (c_out, _, kh, kw), g = xp.shape[0], a.weight.shape, a.groups
+    h_out, w_out = conv_output_shape(xp.shape[2:], (kh, kw), a.stride, a.dilation)
+    cols = im2col(xp, (kh, kw), a.stride, a.dilation, g)      # (N, G, C_in/G*kH*kW, H_out*W_out)
+    w = a.weight.astype(dtype, copy=False).reshape(g, c_out // g, -1)  # (G, C_out/G, C_in/G*kH*kW)
+    out = np.matmul(w, cols).reshape(n, c_out, h_out, w_out)   # (N, G, C_out/G, H_out*W_out)
     if a.bias is not None:
         out += a.bias.astype(dtype, copy=False)[:, None, None]
-    return out
+    out = out.astype(_result_dtype(a), copy=False)
+    return out[0] if a.unbatched else out
 
 
+def conv2d_backward_im2col(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
+                           padding_mode="zeros"):
+    """``conv2d_backward`` on im2col's columns: two matrix products and ``col2im``.
+
+    The forward is ``out = W @ cols``, so ``dL/dW = dout @ cols^T`` (summed over the
+    images) and ``dL/dcols = W^T @ dout``; ``col2im``, the adjoint of ``im2col``, adds
+    every column entry back onto the cell it was copied from, giving ``dL/dx_padded``.
+
+    Parameters
+    ----------
+    dout : array_like, shape (N, C_out, H_out, W_out) or (C_out, H_out, W_out)
+    x : array_like, shape (N, C_in, H, W) or (C_in, H, W)
+    weight : array_like, shape (C_out, C_in // groups, kH, kW)
+    stride, padding, dilation, groups, padding_mode :
+        The forward's arguments.
+
+    Returns
+    -------
+    dx, dweight, dbias : ndarrays of the shapes of ``x``, ``weight`` and (C_out,)
+    """
+    a, (dtype, out), dout = _check_backward(dout, x, weight, stride, padding, dilation, groups,
+                                            padding_mode)
+    xp = pad2d(a.x.astype(dtype, copy=False), a.pads, a.padding_mode)
+    n, (c_out, _, kh, kw), g = xp.shape[0], a.weight.shape, a.groups
+    cols = im2col(xp, (kh, kw), a.stride, a.dilation, g)      # (N, G, C_in/G*kH*kW, H_out*W_out)
+    w = a.weight.astype(dtype, copy=False).reshape(g, c_out // g, -1)
+    dout_g = dout.reshape(n, g, c_out // g, -1)                # (N, G, C_out/G, H_out*W_out)
+    dweight = np.matmul(dout_g, cols.transpose(0, 1, 3, 2)).sum(axis=0)   # dout @ cols^T
+    dcols = np.matmul(w.transpose(0, 2, 1), dout_g)                     # W^T @ dout
+    dxp = col2im(dcols, xp.shape, (kh, kw), a.stride, a.dilation)
+    dx = unpad2d(dxp, a.pads, a.padding_mode, a.x.shape[2:])
+    dbias = dout.sum(axis=(0, 2, 3))
+    return ((dx[0] if a.unbatched else dx).astype(out, copy=False),
+            dweight.reshape(a.weight.shape).astype(out, copy=False),
+            dbias.astype(out, copy=False))
+
+
+# --------------------------------------------------------------------------------------
+# Tier 3: the layer, on the fast path (cnnlib._conv_fast)
+# --------------------------------------------------------------------------------------
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
            padding_mode="zeros", cache=None):
     """2D convolution layer (cross-correlation), like ``torch.nn.functional.conv2d``.
+
+    The numbers of ``conv2d_naive`` and ``conv2d_im2col``, computed by the fast path
+    (``cnnlib._conv_fast``: another column layout, row blocks, a column cache, a
+    depthwise branch).
 
     Parameters
     ----------
@@ -247,44 +282,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
         if not isinstance(cache, dict):
             raise TypeError(f"cache must be a dict (or None), got {type(cache).__name__}")
         cache.clear()
-    out = _conv2d_forward(a, cache).astype(_result_dtype(a), copy=False)
-    return out[0] if a.unbatched else out
-
-
-def _result_dtype(a, *more):
-    extra = () if a.bias is None else (a.bias.dtype,)
-    return result_dtype(a.x.dtype, a.weight.dtype, *extra, *more)
-
-
-def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
-                 padding_mode="zeros"):
-    """``conv2d`` written as plain loops over images, filters and output positions.
-
-    Same arguments, result and checks as ``conv2d``; slow, but every line is the
-    lecture's formula.  Read this one first.
-    """
-    a = _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim=2)
-    dtype = compute_dtype(*(v.dtype for v in (a.x, a.weight, a.bias) if v is not None))
-    xp = pad2d(a.x.astype(dtype), a.pads, a.padding_mode)
-    weight = a.weight.astype(dtype)
-    n = xp.shape[0]
-    c_out, c_per_group, kh, kw = weight.shape
-    (sh, sw), (dh, dw) = a.stride, a.dilation
-    ho, wo = _output_shape(xp.shape[2:], (kh, kw), a.stride, a.dilation)
-    out_per_group = c_out // a.groups
-    out = np.zeros((n, c_out, ho, wo), dtype=dtype)
-    for b in range(n):
-        for o in range(c_out):
-            first = (o // out_per_group) * c_per_group      # first input channel of o's group
-            for i in range(ho):
-                for j in range(wo):
-                    patch = xp[b, first:first + c_per_group,
-                               i * sh:i * sh + dh * (kh - 1) + 1:dh,
-                               j * sw:j * sw + dw * (kw - 1) + 1:dw]
-                    out[b, o, i, j] = np.sum(patch * weight[o])
-            if a.bias is not None:
-                out[b, o] += dtype.type(a.bias[o])
-    out = out.astype(_result_dtype(a), copy=False)
+    out = _conv_fast.forward(a, cache).astype(_result_dtype(a), copy=False)
     return out[0] if a.unbatched else out
 
 
@@ -316,41 +314,8 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
     image = a._replace(x=a.x[:, :, None, :], weight=a.weight[:, :, None, :],
                        stride=(1,) + a.stride, pads=((0, 0),) + a.pads,
                        dilation=(1,) + a.dilation)
-    out = _conv2d_forward(image)[:, :, 0].astype(_result_dtype(a), copy=False)
+    out = _conv_fast.forward(image)[:, :, 0].astype(_result_dtype(a), copy=False)
     return out[0] if a.unbatched else out
-
-
-# --------------------------------------------------------------------------------------
-# Backward passes: gradients of conv2d, and the transposed convolution
-# --------------------------------------------------------------------------------------
-# For feature_map = conv2d(x, weight) and an upstream gradient dout = dL/dfeature_map,
-# the chain rule applied to the sum at the top of this module gives
-#
-#   dL/dweight[o, c, u, v] = sum over n, i, j of
-#           dout[n, o, i, j] * x_padded[n, c, i*s + u*d, j*s + v*d]
-#       a correlation of the input with the upstream gradient;
-#   dL/dx_padded[n, c, r, t] = sum over o and every (i, j, u, v) with i*s + u*d = r and
-#       j*s + v*d = t of dout[n, o, i, j] * weight[o, c, u, v]
-#       every output value sends its gradient back along the kernel taps that produced it:
-#       a transposed convolution of dout with the weight (the full convolution of dout with
-#       the flipped kernel when the stride is 1);
-#   dL/dbias[o] = sum over n, i, j of dout[n, o, i, j].
-#
-# In im2col form the forward is out = W @ cols, so dW = dout @ cols^T and dcols = W^T @ dout;
-# col2im (cnnlib.unfold, the adjoint of im2col) then adds each column back onto its cells.
-
-def _check_backward(dout, x, weight, stride, padding, dilation, groups, padding_mode):
-    """Checked ``ConvArgs``, the compute and result dtypes, and ``dout`` batched."""
-    a = _check_conv(x, weight, None, stride, padding, dilation, groups, padding_mode, ndim=2)
-    dout = real_array(dout, "dout")
-    dtype = compute_dtype(a.x.dtype, a.weight.dtype, dout.dtype)
-    padded = tuple(s + p + q for s, (p, q) in zip(a.x.shape[2:], a.pads))
-    out = (a.weight.shape[0],) + _output_shape(padded, a.weight.shape[2:], a.stride, a.dilation)
-    expected = out if a.unbatched else a.x.shape[:1] + out
-    check_shape(dout, "dout", expected, "the conv2d output (N, C, H_out, W_out)")
-    dtypes = dtype, result_dtype(a.x.dtype, a.weight.dtype, dout.dtype)
-    dout = dout.astype(dtype, copy=False)
-    return a, dtypes, (dout[None] if a.unbatched else dout)
 
 
 def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
@@ -396,104 +361,14 @@ def conv2d_backward(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
                                             padding_mode)
     weight = a.weight.astype(dtype, copy=False)
     dbias = dout.sum(axis=(0, 2, 3))                          # dL/dbias = sum of dout
-    if _is_depthwise(weight, a.groups):
-        xp = pad2d(a.x.astype(dtype, copy=False), a.pads, a.padding_mode)
-        dxp, dweight = _depthwise_backward(dout, xp, weight, a.stride, a.dilation, input_grad)
-    else:
-        dweight, dxp = _im2col_backward(dout, a, weight, dtype, input_grad, cache)
-    dx = None if dxp is None else np.ascontiguousarray(
-        _unpad2d(dxp, a.pads, a.padding_mode, a.x.shape[2:]))
-    dweight, dbias = dweight.astype(out, copy=False), dbias.astype(out, copy=False)
-    if dx is not None:
-        dx = (dx[0] if a.unbatched else dx).astype(out, copy=False)
-    return dx, dweight, dbias
-
-
-def _im2col_backward(dout, a, weight, dtype, input_grad, cache):
-    """dL/dW = dout @ cols^T and dL/dcols = W^T @ dout, folded back: (dweight, dxp or None).
-
-    Both products run on the forward's layout (see ``_channels_first``), block by block
-    of output rows; with a ``cache`` from the forward the columns are not built again
-    (for LeNet's layers that is about half the backward's time).
-    """
-    c_out, c_per_group, kh, kw = weight.shape
-    g, output_size = a.groups, dout.shape[2:]
-    images_last = _images_last_pays(output_size)
-    cached = _cached(cache, a)
-    if cached is not None:
-        xc, columns = cached["xc"], cached["columns"]
-    else:
-        xp = pad2d(a.x.astype(dtype, copy=False), a.pads, a.padding_mode)
-        xc, columns = _channels_first(xp, images_last), None
-    dout_c = _channels_first(dout, images_last)
-    w = weight.reshape(g, c_out // g, c_per_group * kh * kw)
-    dweight = np.zeros_like(w)
-    padded_shape = (dout.shape[0], xc.shape[0]) + (
-        xc.shape[1:3] if images_last else xc.shape[2:])
-    dxc = _empty_channels_first(padded_shape, dtype, images_last) if input_grad else None
+    dweight = _conv_fast.weight_gradient(dout, a, weight, cache)
+    dx = None
     if input_grad:
-        dxc[...] = 0
-    for rows, cols in _blocks_of_columns(xc, (kh, kw), a.stride, a.dilation, g, output_size,
-                                         images_last, columns):
-        dout_rows = dout_c[_at(images_last, rows)].reshape(g, c_out // g, -1)
-        dweight += np.matmul(dout_rows, cols.transpose(0, 2, 1))
-        if input_grad:
-            _fold_columns(dxc, np.matmul(w.transpose(0, 2, 1), dout_rows), (kh, kw),
-                          a.stride, a.dilation, output_size, rows, images_last)
-    dxp = None if dxc is None else _images_first(dxc, images_last)
-    return dweight.reshape(weight.shape), dxp
-
-
-def _cached(cache, a):
-    """The forward's columns from ``cache``, if it holds them for these arguments."""
-    if cache is None:
-        return None
-    if not isinstance(cache, dict):
-        raise TypeError(f"cache must be a dict (or None), got {type(cache).__name__}")
-    if "key" not in cache:
-        return None                # the forward kept nothing (large input or depthwise)
-    if cache["key"] != _cache_key(a):
-        raise ValueError("cache was filled by conv2d with another x or other arguments than "
-                         "this conv2d_backward call; pass the same x, weight, stride, padding, "
-                         "dilation, groups and padding_mode to both")
-    return cache
-
-
-def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, groups=1,
-                          padding_mode="zeros"):
-    """``conv2d_backward`` as plain loops: every output value hands its gradient back.
-
-    Same arguments and results as ``conv2d_backward`` (always with ``dx``).  The loop is
-    the forward loop of ``conv2d_naive`` read backwards: where the forward did
-    ``out[b, o, i, j] += sum(patch * weight[o])``, the backward does
-    ``dweight[o] += dout[b, o, i, j] * patch`` and ``dpatch += dout[b, o, i, j] * weight[o]``.
-    """
-    a, (dtype, out), dout = _check_backward(dout, x, weight, stride, padding, dilation, groups,
-                                            padding_mode)
-    xp = pad2d(a.x.astype(dtype), a.pads, a.padding_mode)
-    weight = a.weight.astype(dtype)
-    n = xp.shape[0]
-    c_out, c_per_group, kh, kw = weight.shape
-    (sh, sw), (dh, dw) = a.stride, a.dilation
-    ho, wo = dout.shape[2:]
-    dxp = np.zeros_like(xp)
-    dweight = np.zeros_like(weight)
-    dbias = np.zeros(c_out, dtype=dtype)
-    out_per_group = c_out // a.groups
-    for b in range(n):
-        for o in range(c_out):
-            first = (o // out_per_group) * c_per_group
-            for i in range(ho):
-                for j in range(wo):
-                    rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
-                    cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
-                    g = dout[b, o, i, j]
-                    dweight[o] += g * xp[b, first:first + c_per_group, rows, cols]
-                    dxp[b, first:first + c_per_group, rows, cols] += g * weight[o]
-                    dbias[o] += g
-    dx = _unpad2d(dxp, a.pads, a.padding_mode, a.x.shape[2:])
-    return ((dx[0] if a.unbatched else dx).astype(out, copy=False),
-            dweight.astype(out, copy=False), dbias.astype(out, copy=False))
+        padded = tuple(s + p + q for s, (p, q) in zip(a.x.shape[2:], a.pads))
+        dxp = _conv_fast.input_gradient(dout, weight, a.stride, a.dilation, a.groups, padded)
+        dx = np.ascontiguousarray(unpad2d(dxp, a.pads, a.padding_mode, a.x.shape[2:]))
+        dx = (dx[0] if a.unbatched else dx).astype(out, copy=False)
+    return dx, dweight.astype(out, copy=False), dbias.astype(out, copy=False)
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
@@ -504,7 +379,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     ``stride`` cells apart, and overlapping stamps add up.  That is the input gradient of
     a ``conv2d`` with the same weight, stride, padding and dilation, which is why it is
     also called the adjoint of the convolution (it is *not* its inverse), and why
-    decoders and segmentation networks use it to upsample.
+    decoders and segmentation networks use it to upsample.  It runs the very code of
+    ``conv2d_backward``'s ``dx`` (``cnnlib._conv_fast.input_gradient``).
 
     Parameters
     ----------
@@ -526,19 +402,113 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     ndarray, shape (N, C_out, H_out, W_out) with, per axis,
         ``H_out = (H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``
     """
+    x, weight, bias, stride, padding, output_padding, dilation, groups, full, out, unbatched = (
+        _check_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation))
+    dtypes = (x.dtype, weight.dtype) + (() if bias is None else (bias.dtype,))
+    dtype = compute_dtype(*dtypes)
+    # The input gradient of a conv2d whose output is x: the same code as conv2d_backward's
+    # dx, on a grid of the full size plus output_padding, then cropped by the padding.
+    grid = (full[0] + output_padding[0], full[1] + output_padding[1])
+    image = _conv_fast.input_gradient(x.astype(dtype, copy=False),
+                                      weight.astype(dtype, copy=False), stride, dilation,
+                                      groups, grid)
+    result = image[:, :, padding[0]:padding[0] + out[0], padding[1]:padding[1] + out[1]]
+    if bias is not None:
+        result = result + bias.astype(dtype, copy=False)[:, None, None]
+    result = result.astype(result_dtype(*dtypes), copy=False)
+    return result[0] if unbatched else result
+
+
+# --------------------------------------------------------------------------------------
+# Argument checks, shared by the three tiers
+# --------------------------------------------------------------------------------------
+class ConvArgs(NamedTuple):
+    """The checked arguments of a convolution, batched and normalised."""
+
+    x: np.ndarray            # (N, C_in, *spatial)
+    weight: np.ndarray       # (C_out, C_in // groups, *kernel)
+    bias: object             # (C_out,) ndarray or None
+    stride: tuple
+    pads: tuple              # ((before, after), ...) per spatial axis
+    dilation: tuple
+    groups: int
+    padding_mode: str
+    unbatched: bool
+
+
+def _check_conv(x, weight, bias, stride, padding, dilation, groups, padding_mode, ndim,
+                extra_strings=()):
+    """Validate conv arguments for ``ndim`` spatial axes; return them as ``ConvArgs``."""
+    layout = "(N, C, L)" if ndim == 1 else "(N, C, H, W)"
+    x, unbatched = batched(real_array(x, "x"), "x", layout)
+    weight = real_array(weight, "weight")
+    w_names = "(C_out, C_in // groups, kL)" if ndim == 1 else "(C_out, C_in // groups, kH, kW)"
+    if weight.ndim != ndim + 2:
+        raise ValueError(f"weight must have shape {w_names}, got {weight.ndim} dimensions "
+                         f"{weight.shape}")
+    if 0 in weight.shape:
+        raise ValueError(f"weight must have at least one kernel, channel and tap on every axis "
+                         f"of {w_names}, got shape {weight.shape}")
+    c_in, c_out = x.shape[1], weight.shape[0]
+    groups = check_groups(groups, c_in)
+    if c_out % groups:
+        raise ValueError(f"groups={groups} must divide the output channels "
+                         f"(weight has {c_out})")
+    if weight.shape[1] * groups != c_in:
+        raise ValueError(
+            f"channel mismatch: x has {c_in} channels but weight of shape {weight.shape} with "
+            f"groups={groups} expects {weight.shape[1]} * {groups} = {weight.shape[1] * groups}")
+    if bias is not None:
+        bias = real_array(bias, "bias")
+        if bias.shape != (c_out,):
+            raise ValueError(f"bias must have shape (C_out,) = ({c_out},), got {bias.shape}")
+    stride = as_ints(stride, "stride", ndim, 1)
+    dilation = as_ints(dilation, "dilation", ndim, 1)
+    kernel_size = weight.shape[2:]
+    if padding == "same" and any(s != 1 for s in stride):
+        raise ValueError("padding='same' needs stride=1 (as in torch); for strided "
+                         "convolutions give the padding as an int")
+    pads = resolve_padding(padding, kernel_size, dilation, ndim, extra_strings)
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+    size = x.shape[2:]
+    padded = tuple(s + a + b for s, (a, b) in zip(size, pads))
+    check_kernel_fits(padded, kernel_size, dilation, size)
+    return ConvArgs(x, weight, bias, stride, pads, dilation, groups, padding_mode, unbatched)
+
+
+def _check_backward(dout, x, weight, stride, padding, dilation, groups, padding_mode):
+    """Checked ``ConvArgs``, the compute and result dtypes, and ``dout`` batched."""
+    a = _check_conv(x, weight, None, stride, padding, dilation, groups, padding_mode, ndim=2)
+    dout = real_array(dout, "dout")
+    dtype = compute_dtype(a.x.dtype, a.weight.dtype, dout.dtype)
+    padded = tuple(s + p + q for s, (p, q) in zip(a.x.shape[2:], a.pads))
+    out = (a.weight.shape[0],) + conv_output_shape(padded, a.weight.shape[2:], a.stride, a.dilation)
+    expected = out if a.unbatched else a.x.shape[:1] + out
+    check_shape(dout, "dout", expected, "the conv2d output (N, C, H_out, W_out)")
+    dtypes = dtype, result_dtype(a.x.dtype, a.weight.dtype, dout.dtype)
+    dout = dout.astype(dtype, copy=False)
+    return a, dtypes, (dout[None] if a.unbatched else dout)
+
+
+def _result_dtype(a, *more):
+    extra = () if a.bias is None else (a.bias.dtype,)
+    return result_dtype(a.x.dtype, a.weight.dtype, *extra, *more)
+
+
+def _check_transpose(x, weight, bias, stride, padding, output_padding, groups, dilation):
+    """Checked arguments of ``conv_transpose2d``, the uncropped and the output size."""
     x, unbatched = batched(real_array(x, "x"), "x", "(N, C_in, H, W)")
     weight = real_array(weight, "weight")
     if weight.ndim != 4 or 0 in weight.shape:
         raise ValueError(f"weight must have shape (C_in, C_out // groups, kH, kW), every axis at "
                          f"least 1, got {weight.ndim} dimensions {weight.shape}")
-    (groups,) = as_ints(groups, "groups", 1, 1)
-    n, c_in, h, w = x.shape
+    c_in, h, w = x.shape[1:]
     if weight.shape[0] != c_in:
         raise ValueError(f"channel mismatch: x has {c_in} channels but weight of shape "
                          f"{weight.shape} expects {weight.shape[0]} (weight is (C_in, C_out // "
                          f"groups, kH, kW) for a transposed convolution)")
-    if c_in % groups:
-        raise ValueError(f"groups={groups} must divide the input channels (x has {c_in})")
+    groups = check_groups(groups, c_in)
     if isinstance(padding, str):
         raise TypeError(f"padding must be an int or a tuple of 2 ints for conv_transpose2d "
                         f"(as in torch), got {padding!r}")
@@ -563,16 +533,4 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if min(out) < 1:
         raise ValueError(f"padding={padding} crops the whole output: the uncropped output is "
                          f"{full[0] + output_padding[0]}x{full[1] + output_padding[1]}")
-    dtypes = (x.dtype, weight.dtype) + (() if bias is None else (bias.dtype,))
-    dtype = compute_dtype(*dtypes)
-    # The input gradient of conv2d: columns W^T @ x, folded back onto the output grid.
-    wg = weight.astype(dtype, copy=False).reshape(groups, c_in // groups, c_per_group * kh * kw)
-    xg = x.astype(dtype, copy=False).reshape(n, groups, c_in // groups, h * w)
-    cols = np.matmul(wg.transpose(0, 2, 1), xg)                # (N, G, C_out/G*kH*kW, H*W)
-    image = col2im(cols, (n, c_out, full[0], full[1]), (kh, kw), stride, dilation)
-    image = np.pad(image, ((0, 0), (0, 0), (0, output_padding[0]), (0, output_padding[1])))
-    result = image[:, :, padding[0]:padding[0] + out[0], padding[1]:padding[1] + out[1]]
-    if bias is not None:
-        result = result + bias.astype(dtype, copy=False)[:, None, None]
-    result = result.astype(result_dtype(*dtypes), copy=False)
-    return result[0] if unbatched else result
+    return x, weight, bias, stride, padding, output_padding, dilation, groups, full, out, unbatched

@@ -17,9 +17,10 @@ positive where the image gets brighter to the right (or downwards for the
 "horizontal" ones).
 """
 import math
-import numbers
 
 import numpy as np
+
+from ._validate import check_choice, check_positive, check_positive_int, check_real
 
 __all__ = [
     "identity", "box", "gaussian1d", "gaussian", "sharpen", "edge", "laplacian",
@@ -31,18 +32,11 @@ HAAR_BANDS = ("LL", "LH", "HL", "HH")
 
 
 def _check_size(size, odd=False):
-    if isinstance(size, bool) or not isinstance(size, numbers.Integral):
-        raise TypeError(f"size must be an integer, got {size!r}")
-    if size < 1 or (odd and size % 2 == 0):
-        rule = "an odd integer >= 1 (the kernel needs a centre pixel)" if odd else ">= 1"
-        raise ValueError(f"size must be {rule}, got {size}")
-
-
-def _check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not value > 0:
-        raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    """``size`` as an int >= 1 (odd with ``odd``: the kernel needs a centre pixel)."""
+    check_positive_int(size, "size")
+    if odd and size % 2 == 0:
+        raise ValueError(f"size must be an odd integer >= 1 (the kernel needs a centre pixel), "
+                         f"got {size}")
 
 
 def _offsets(size):
@@ -52,8 +46,7 @@ def _offsets(size):
 
 def _oriented(gradient_x, direction):
     """The x-derivative kernel for "vertical" edges, its transpose for "horizontal" ones."""
-    if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be 'vertical' or 'horizontal', got {direction!r}")
+    check_choice(direction, "direction", DIRECTIONS)
     kernel = np.array(gradient_x, dtype=np.float64)
     return kernel if direction == "vertical" else kernel.T.copy()
 
@@ -101,7 +94,7 @@ def gaussian1d(size, sigma):
     ndarray, shape (size,), float64
     """
     _check_size(size)
-    _check_positive(sigma, "sigma")
+    check_positive(sigma, "sigma")
     g = np.exp(-_offsets(size) ** 2 / (2.0 * sigma**2))
     return g / g.sum()
 
@@ -199,9 +192,12 @@ def gabor(size, theta, frequency, sigma, phase=0.0):
     ndarray, shape (size, size), float64
     """
     _check_size(size)
-    _check_positive(sigma, "sigma")
-    if not isinstance(frequency, numbers.Real) or frequency < 0:
+    check_positive(sigma, "sigma")
+    check_real(frequency, "frequency")
+    if frequency < 0:
         raise ValueError(f"frequency must be a number >= 0 (cycles per pixel), got {frequency!r}")
+    check_real(theta, "theta")
+    check_real(phase, "phase")
     y, x = np.meshgrid(_offsets(size), _offsets(size), indexing="ij")
     across = x * math.cos(theta) + y * math.sin(theta)
     envelope = np.exp(-(x**2 + y**2) / (2.0 * sigma**2))
@@ -229,8 +225,7 @@ def haar(band="LL"):
     -------
     ndarray, shape (2, 2), float64
     """
-    if band not in HAAR_BANDS:
-        raise ValueError(f"band must be one of {', '.join(map(repr, HAAR_BANDS))}, got {band!r}")
+    check_choice(band, "band", HAAR_BANDS)
     # Each 1-D filter carries a factor 1/sqrt(2); their product 1/2 is applied
     # once so the entries are exactly +-0.5.
     signs = {"L": np.array([1.0, 1.0]), "H": np.array([1.0, -1.0])}

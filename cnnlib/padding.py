@@ -20,15 +20,17 @@ formula is
 
 ``conv_output_size`` computes it with the lecture's names (``kernel_size``, ``stride``,
 ``padding``, ``dilation``), and refuses a kernel larger than the padded input with an
-error that says how much padding would make it fit.  ``cnnlib.unfold``, ``cnnlib.conv``
-and ``cnnlib.pool`` build on these functions; the backward passes hand the gradient of
-the padded array back to the input with ``_unpad2d``, the adjoint of ``pad2d``.
+error that says how much padding would make it fit (``conv_output_shape`` does it on
+every axis of an already padded input).  ``cnnlib.unfold``, ``cnnlib.conv`` and
+``cnnlib.pool`` build on these functions; the backward passes hand the gradient of the
+padded array back to the input with ``unpad2d``, the adjoint of ``pad2d``.
 """
 import numpy as np
 
-from ._validate import as_ints, size_text
+from ._validate import as_ints, check_kernel_fits, check_real, real_array
 
-__all__ = ["PADDING_STRINGS", "PADDING_MODES", "conv_padding", "pad2d", "conv_output_size"]
+__all__ = ["PADDING_STRINGS", "PADDING_MODES", "conv_padding", "resolve_padding", "pad2d",
+           "unpad2d", "conv_output_size", "conv_output_shape"]
 
 PADDING_STRINGS = ("valid", "same", "full")
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -68,10 +70,25 @@ def conv_padding(padding, kernel_size, dilation=1):
     """
     kernel_size = as_ints(kernel_size, "kernel_size", 2, 1)
     dilation = as_ints(dilation, "dilation", 2, 1)
-    return _resolve_padding(padding, kernel_size, dilation, ndim=2)
+    return resolve_padding(padding, kernel_size, dilation, ndim=2)
 
 
-def _resolve_padding(padding, kernel_size, dilation, ndim, extra_strings=()):
+def resolve_padding(padding, kernel_size, dilation, ndim, extra_strings=()):
+    """``conv_padding`` for ``ndim`` spatial axes, on already checked sizes.
+
+    Parameters
+    ----------
+    padding : int, tuple of ``ndim`` ints, or a string
+        As in ``conv_padding``; a string of ``extra_strings`` is accepted too ("causal"
+        for ``conv1d``: ``dilation * (k - 1)`` cells before, none after).
+    kernel_size, dilation : tuple of ``ndim`` ints
+    ndim : int
+    extra_strings : tuple of str
+
+    Returns
+    -------
+    tuple of ``ndim`` (before, after) pairs.
+    """
     if isinstance(padding, str):
         totals = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
         if padding == "valid":
@@ -93,7 +110,7 @@ def pad2d(x, padding, mode="constant", value=0.0):
 
     Parameters
     ----------
-    x : ndarray, shape (..., H, W)
+    x : array_like of real numbers, shape (..., H, W)
     padding : int, (int, int) or ((int, int), (int, int))
         Cells added on every side, per axis ``(pH, pW)``, or explicitly
         ``((top, bottom), (left, right))``.
@@ -109,8 +126,13 @@ def pad2d(x, padding, mode="constant", value=0.0):
     -------
     ndarray, shape (..., H + top + bottom, W + left + right)
     """
-    if mode not in _NUMPY_PAD_MODES:
+    x = real_array(x, "x")
+    if x.ndim < 2:
+        raise ValueError(f"x must have at least the two axes (..., H, W) that pad2d pads, got "
+                         f"{x.ndim} dimension(s) {x.shape}")
+    if not isinstance(mode, str) or mode not in _NUMPY_PAD_MODES:
         raise ValueError(f"mode must be one of {tuple(_NUMPY_PAD_MODES)}, got {mode!r}")
+    check_real(value, "value")
     if (isinstance(padding, (tuple, list)) and len(padding) == 2
             and all(isinstance(p, (tuple, list)) for p in padding)):
         pads = tuple(as_ints(p, "padding", 2, 0) for p in padding)
@@ -131,12 +153,26 @@ def pad2d(x, padding, mode="constant", value=0.0):
     return np.pad(x, width, mode=_NUMPY_PAD_MODES[mode])
 
 
-def _unpad2d(xp, pads, mode, size):
+def unpad2d(xp, pads, mode, size):
     """Adjoint of ``pad2d``: the gradient of ``x`` given the gradient of the padded array.
 
     With zero padding the padding cells were constants, so their gradient is dropped.
     With reflect/replicate/circular padding each padding cell is a copy of an input
     cell and its gradient is added to that cell.
+
+    Parameters
+    ----------
+    xp : ndarray, shape (..., H + top + bottom, W + left + right)
+        Gradient with respect to the padded array.
+    pads : ((int, int), (int, int))
+        ``((top, bottom), (left, right))`` as ``pad2d`` added them.
+    mode : {"constant", "zeros", "reflect", "replicate", "circular"}
+    size : (int, int)
+        ``(H, W)`` of the unpadded input.
+
+    Returns
+    -------
+    ndarray, shape (..., H, W)
     """
     (top, bottom), (left, right) = pads
     h, w = size
@@ -155,19 +191,6 @@ def _unpad2d(xp, pads, mode, size):
 # --------------------------------------------------------------------------------------
 # Output size
 # --------------------------------------------------------------------------------------
-def _check_kernel_fits(padded, kernel_size, dilation, input_size):
-    """Raise if the dilated kernel does not fit inside the padded input on some axis."""
-    effective = [d * (k - 1) + 1 for k, d in zip(kernel_size, dilation)]
-    if all(e <= p for e, p in zip(effective, padded)):
-        return
-    # The smallest symmetric padding that makes every axis fit.
-    need = max(-(-(e - n) // 2) for e, n in zip(effective, input_size))
-    d = dilation[0] if len(set(dilation)) == 1 else dilation
-    raise ValueError(
-        f"kernel ({size_text(kernel_size)}, dilation {d}) is larger than the padded input "
-        f"({size_text(padded)}); pad by at least {need}")
-
-
 def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1, exact=False,
                      ceil_mode=False):
     """Output length of a convolution along one axis (the lecture's formula).
@@ -208,9 +231,9 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1, exact=Fals
     (k,) = as_ints(kernel_size, "kernel_size", 1, 1)
     (s,) = as_ints(stride, "stride", 1, 1)
     (d,) = as_ints(dilation, "dilation", 1, 1)
-    ((before, after),) = _resolve_padding(padding, (k,), (d,), ndim=1)
+    ((before, after),) = resolve_padding(padding, (k,), (d,), ndim=1)
     padded = n + before + after
-    _check_kernel_fits((padded,), (k,), (d,), (n,))
+    check_kernel_fits((padded,), (k,), (d,), (n,))
     span = padded - d * (k - 1) - 1
     if exact and span % s:
         raise ValueError(
@@ -220,7 +243,18 @@ def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1, exact=Fals
     return (span + (s - 1 if ceil_mode else 0)) // s + 1
 
 
-def _output_shape(padded, kernel_size, stride, dilation):
-    """``conv_output_size`` on every spatial axis of an already padded input."""
+def conv_output_shape(padded, kernel_size, stride, dilation):
+    """``conv_output_size`` on every spatial axis of an already padded input.
+
+    Parameters
+    ----------
+    padded : tuple of int
+        ``(H_padded, W_padded)`` (or one length per axis).
+    kernel_size, stride, dilation : tuple of int, one per axis
+
+    Returns
+    -------
+    tuple of int, ``(H_out, W_out)``
+    """
     return tuple(conv_output_size(p, k, s, 0, d)
                  for p, k, s, d in zip(padded, kernel_size, stride, dilation))

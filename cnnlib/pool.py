@@ -3,34 +3,100 @@
 A pooling layer slides a window over every channel separately and summarises it by
 one number: its maximum, its mean, or its Lp norm.  Arguments and the output size
 follow ``torch.nn.functional`` (``max_pool2d``, ``avg_pool2d``, ``lp_pool2d``), so
-PyTorch serves as the oracle in the tests.  The fast versions loop over the kernel's
-taps, not over positions: each tap reads one strided slice of the input
-(``cnnlib.unfold.tap_slices``), so a window's maximum or sum is built from kH*kW
-whole-array operations.  ``max_pool2d_naive`` and ``max_pool2d_backward_naive`` spell
-max pooling out with loops.  The output size is ``conv_output_size``'s formula:
-
-per axis, with ``eff = dilation * (kernel_size - 1) + 1``,
+PyTorch serves as the oracle in the tests.  The output size is ``conv_output_size``'s
+formula: per axis, with ``eff = dilation * (kernel_size - 1) + 1``,
 
     floor((H + 2 * padding - eff) / stride) + 1            (ceil_mode=False)
     ceil((H + 2 * padding - eff) / stride) + 1             (ceil_mode=True)
 
 and with ``ceil_mode=True`` a last window that would start in the right padding (it
 would hold no input cell) is dropped, as PyTorch does.
+
+The module reads in the order of the convolution's: first the loop,
+``max_pool2d_naive`` and ``max_pool2d_backward_naive``, which spell max pooling out
+window by window; then the layers, whose arithmetic loops over the kernel's taps, not
+over positions (each tap reads one strided slice of the input,
+``cnnlib.unfold.tap_slices``), in ``cnnlib._pool_fast``; the argument checks last.
 """
 from typing import NamedTuple
 
 import numpy as np
 
+from . import _pool_fast
 from ._validate import as_ints, batched, check_shape, compute_dtype, real_array, result_dtype
 from ._validate import size_text
 from .padding import conv_output_size, pad2d
-from .unfold import tap_slices
 
 __all__ = ["pool_output_size", "max_pool2d", "max_pool2d_naive", "avg_pool2d", "lp_pool2d",
            "global_avg_pool2d", "max_pool2d_backward", "max_pool2d_backward_naive",
            "avg_pool2d_backward", "lp_pool2d_backward"]
 
 
+# --------------------------------------------------------------------------------------
+# The loop
+# --------------------------------------------------------------------------------------
+def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                     return_indices=False):
+    """``max_pool2d`` written as plain loops; same arguments, checks and result."""
+    x, kernel_size, stride, padding, dilation, out, unbatched = _check_pool(
+        x, kernel_size, stride, padding, dilation, ceil_mode)
+    dtype = result_dtype(x.dtype)
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
+    pooled = np.empty((n, c) + out, dtype=dtype)
+    indices = np.empty((n, c) + out, dtype=np.int64)
+    for b in range(n):
+        for ch in range(c):
+            for i in range(out[0]):
+                for j in range(out[1]):
+                    top, left = i * sh - ph, j * sw - pw      # window corner, may be < 0
+                    bottom = min(top + dh * (kh - 1) + 1, h)
+                    right = min(left + dw * (kw - 1) + 1, w)
+                    while top < 0:                            # skip the padding rows/columns
+                        top += dh
+                    while left < 0:
+                        left += dw
+                    # -inf padding never wins; an all -inf window reports its first cell.
+                    best, best_index = -np.inf, top * w + left
+                    for r in range(top, bottom, dh):
+                        for s in range(left, right, dw):
+                            value = x[b, ch, r, s]
+                            if value > best or np.isnan(value):    # NaN wins, as in torch
+                                best, best_index = value, r * w + s
+                    pooled[b, ch, i, j], indices[b, ch, i, j] = best, best_index
+    if not return_indices:
+        return pooled[0] if unbatched else pooled
+    return (pooled[0], indices[0]) if unbatched else (pooled, indices)
+
+
+def max_pool2d_backward_naive(dout, x, kernel_size, stride=None, padding=0, dilation=1,
+                              ceil_mode=False, indices=None):
+    """``max_pool2d_backward`` as plain loops; same arguments, checks and result.
+
+    Every output value hands its gradient to the one input cell that won its window
+    (``max_pool2d_naive`` finds it); a cell in several windows collects them all.
+    """
+    a = _check_pool(x, kernel_size, stride, padding, dilation, ceil_mode)
+    if indices is None:
+        _, indices = max_pool2d_naive(a.x, a.kernel_size, a.stride, a.padding, a.dilation,
+                                      ceil_mode, return_indices=True)
+    _, dout, indices = _check_max_pool_backward(dout, x, kernel_size, stride, padding,
+                                                dilation, ceil_mode,
+                                                indices[0] if a.unbatched else indices)
+    n, c, h, w = a.x.shape
+    dx = np.zeros((n, c, h * w), dtype=compute_dtype(a.x.dtype, dout.dtype))
+    for b in range(n):
+        for ch in range(c):
+            for i in range(a.out[0]):
+                for j in range(a.out[1]):
+                    dx[b, ch, indices[b, ch, i, j]] += dout[b, ch, i, j]
+    dx = dx.reshape(n, c, h, w).astype(result_dtype(a.x.dtype, dout.dtype), copy=False)
+    return dx[0] if a.unbatched else dx
+
+
+# --------------------------------------------------------------------------------------
+# The layers
+# --------------------------------------------------------------------------------------
 def pool_output_size(n, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """Output length of a pooling window along one axis, with PyTorch's ``ceil_mode`` rule.
 
@@ -67,107 +133,6 @@ def pool_output_size(n, kernel_size, stride=None, padding=0, dilation=1, ceil_mo
     return _pool_length(n, k, s, p, d, ceil_mode)
 
 
-def _pool_length(n, k, s, p, d, ceil_mode):
-    if n + 2 * p < d * (k - 1) + 1:
-        raise ValueError(f"pooling window ({k}, dilation {d}) is larger than the padded input "
-                         f"({n + 2 * p})")
-    out = conv_output_size(n, k, s, p, d, ceil_mode=ceil_mode)
-    if ceil_mode and (out - 1) * s >= n + p:
-        out -= 1            # that window would start inside the right padding: drop it
-    return out
-
-
-class PoolArgs(NamedTuple):
-    """The checked arguments of a pooling layer, batched and normalised to pairs."""
-
-    x: np.ndarray            # (N, C, H, W)
-    kernel_size: tuple
-    stride: tuple
-    padding: tuple
-    dilation: tuple
-    out: tuple               # (H_out, W_out)
-    unbatched: bool
-
-
-def _check_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
-    """Validate pooling arguments; return them as ``PoolArgs``."""
-    x, unbatched = batched(real_array(x, "x"), "x", "(N, C, H, W)")
-    kernel_size = as_ints(kernel_size, "kernel_size", 2, 1)
-    stride = kernel_size if stride is None else as_ints(stride, "stride", 2, 1)
-    padding = as_ints(padding, "padding", 2, 0)
-    dilation = as_ints(dilation, "dilation", 2, 1)
-    if any(p > k // 2 for p, k in zip(padding, kernel_size)):
-        raise ValueError(f"padding must be at most half the kernel size (kernel_size // 2), "
-                         f"got padding={padding} for kernel_size={kernel_size}")
-    sizes = x.shape[2:]
-    padded = tuple(n + 2 * p for n, p in zip(sizes, padding))
-    effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
-    if any(e > n for e, n in zip(effective, padded)):
-        d = dilation[0] if dilation[0] == dilation[1] else dilation
-        raise ValueError(f"kernel ({size_text(kernel_size)}, dilation {d}) is larger "
-                         f"than the padded input ({size_text(padded)})")
-    out = tuple(_pool_length(n, k, s, p, d, ceil_mode)
-                for n, k, s, p, d in zip(sizes, kernel_size, stride, padding, dilation))
-    return PoolArgs(x, kernel_size, stride, padding, dilation, out, unbatched)
-
-
-def _pool_pads(a):
-    """Padding ``((top, bottom), (left, right))`` of the windows, including ceil_mode's extra."""
-    pads = []
-    for n, k, s, p, d, o in zip(a.x.shape[2:], a.kernel_size, a.stride, a.padding, a.dilation,
-                                a.out):
-        # ceil_mode may let the last window run past the right padding: pad a bit more.
-        extra = max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p))
-        pads.append((p, p + extra))
-    return tuple(pads)
-
-
-def _running_max(xp, a, with_taps, has_nan):
-    """Maximum over each window, one kernel tap at a time, and which tap won.
-
-    Saves: an argmax over a window view makes NumPy gather every window into a copy of
-    kH*kW values per output; instead each tap's strided slice (``tap_slices``) is read
-    as a whole array.  The winners are kept as tap numbers ``u * kW + v``, one byte per
-    output for small kernels instead of an int64 index.  It equals the loop of
-    ``max_pool2d_naive``: the maximum is the same whatever the order, and the winning
-    tap is the first one (row-major) holding it, or the last NaN (see below).
-
-    Returns
-    -------
-    best : ndarray, shape (N, C, H_out, W_out)
-    taps : ndarray of small ints, same shape, or None without ``with_taps``
-    """
-    taps = [xp[:, :, r, s] for _, _, r, s in
-            tap_slices(a.kernel_size, a.stride, a.dilation, a.out)]
-    if with_taps and has_nan:
-        return _running_max_with_nan(taps)
-    best = taps[0].copy()
-    for tap in taps[1:]:
-        np.maximum(best, tap, out=best)      # NaN propagates: a NaN window gives NaN
-    if not with_taps:
-        return best, None
-    # Mark the taps holding the maximum from the last to the first, so the first wins.
-    winner = np.zeros(best.shape, np.min_scalar_type(len(taps) - 1))
-    for t in range(len(taps) - 1, -1, -1):
-        winner = np.where(taps[t] == best, winner.dtype.type(t), winner)
-    return best, winner
-
-
-def _running_max_with_nan(taps):
-    """``_running_max`` for inputs with NaNs: a later tap wins if larger or NaN, as torch.
-
-    Row-major order, replacing the maximum only when strictly larger keeps the first
-    maximum on ties; a NaN always replaces it, so the last NaN of a window wins.
-    """
-    best = taps[0].copy()
-    winner = np.zeros(best.shape, np.min_scalar_type(len(taps) - 1))
-    for t, tap in enumerate(taps[1:], start=1):
-        better = (tap > best) | np.isnan(tap)
-        np.copyto(best, tap, where=better)
-        np.copyto(winner, t, where=better)
-    return best, winner
-
-
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """2D max pooling, like ``torch.nn.functional.max_pool2d``.
@@ -199,72 +164,12 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     xp = pad2d(a.x.astype(compute_dtype(a.x.dtype), copy=False), pads, "constant", -np.inf)
     # One sum finds NaNs without a boolean copy (an inf - inf also says "maybe": harmless).
     has_nan = return_indices and bool(np.isnan(a.x.sum()))
-    pooled, taps = _running_max(xp, a, return_indices, has_nan)
+    pooled, taps = _pool_fast.running_max(xp, a, return_indices, has_nan)
     pooled = pooled.astype(result_dtype(a.x.dtype), copy=False)
     if not return_indices:
         return pooled[0] if a.unbatched else pooled
-    indices = _taps_to_flat_index(taps, a, pads)
+    indices = _pool_fast.taps_to_flat_index(taps, a, pads)
     return (pooled[0], indices[0]) if a.unbatched else (pooled, indices)
-
-
-def _taps_to_flat_index(taps, a, pads):
-    """Turn the winning tap of each window into the flat index ``h * W + w`` in the input.
-
-    Saves integer arithmetic over every output: tap ``t = u * kW + v`` of window
-    ``(i, j)`` is the cell ``(i*sH - pH + u*dH, j*sW - pW + v*dW)``, a per-window start
-    plus a per-tap offset, so one lookup in a kH*kW table and one addition give all
-    indices.  Only a padded input needs the correction below.
-    """
-    (h, w), (kh, kw), (sh, sw), (dh, dw) = a.x.shape[2:], a.kernel_size, a.stride, a.dilation
-    (ph, pw), (ho, wo) = a.padding, a.out
-    start_h = (np.arange(ho) * sh - ph)[:, None]
-    start_w = (np.arange(wo) * sw - pw)[None, :]
-    offsets = (np.arange(kh)[:, None] * (dh * w) + np.arange(kw) * dw).ravel()
-    index = offsets[taps] + (start_h * w + start_w)
-    if pads == ((0, 0), (0, 0)):
-        return index
-    # A window whose input cells are all -inf "finds" its maximum in the padding; torch
-    # reports the window's first input cell instead.
-    row = start_h + (taps // kw) * dh
-    col = start_w + (taps % kw) * dw
-    first_row = start_h + dh * (-(-np.maximum(-start_h, 0) // dh))
-    first_col = start_w + dw * (-(-np.maximum(-start_w, 0) // dw))
-    in_padding = (row < 0) | (row >= h) | (col < 0) | (col >= w)
-    return np.where(in_padding, first_row * w + first_col, index)
-
-
-def max_pool2d_naive(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-                     return_indices=False):
-    """``max_pool2d`` written as plain loops; same arguments, checks and result."""
-    x, kernel_size, stride, padding, dilation, out, unbatched = _check_pool(
-        x, kernel_size, stride, padding, dilation, ceil_mode)
-    dtype = result_dtype(x.dtype)
-    n, c, h, w = x.shape
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel_size, stride, padding, dilation
-    pooled = np.empty((n, c) + out, dtype=dtype)
-    indices = np.empty((n, c) + out, dtype=np.int64)
-    for b in range(n):
-        for ch in range(c):
-            for i in range(out[0]):
-                for j in range(out[1]):
-                    top, left = i * sh - ph, j * sw - pw      # window corner, may be < 0
-                    bottom = min(top + dh * (kh - 1) + 1, h)
-                    right = min(left + dw * (kw - 1) + 1, w)
-                    while top < 0:                            # skip the padding rows/columns
-                        top += dh
-                    while left < 0:
-                        left += dw
-                    # -inf padding never wins; an all -inf window reports its first cell.
-                    best, best_index = -np.inf, top * w + left
-                    for r in range(top, bottom, dh):
-                        for s in range(left, right, dw):
-                            value = x[b, ch, r, s]
-                            if value > best or np.isnan(value):    # NaN wins, as in torch
-                                best, best_index = value, r * w + s
-                    pooled[b, ch, i, j], indices[b, ch, i, j] = best, best_index
-    if not return_indices:
-        return pooled[0] if unbatched else pooled
-    return (pooled[0], indices[0]) if unbatched else (pooled, indices)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -293,40 +198,10 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False,
     a = _check_pool(x, kernel_size, stride, padding, 1, ceil_mode)
     dtype = compute_dtype(a.x.dtype)
     xp = pad2d(a.x.astype(dtype, copy=False), _pool_pads(a), "constant", 0.0)
-    pooled = _window_sums(xp, a) / _window_divisors(a, count_include_pad, dtype)
+    divisors = _pool_fast.window_divisors(a, count_include_pad, dtype)
+    pooled = _pool_fast.window_sums(xp, a) / divisors
     pooled = pooled.astype(result_dtype(a.x.dtype), copy=False)
     return pooled[0] if a.unbatched else pooled
-
-
-def _window_sums(xp, a):
-    """Sum over each window as a sum of kH*kW strided slices, one per kernel tap.
-
-    Saves: summing a window view over its last two axes makes NumPy walk kH*kW tiny
-    inner loops per output; adding whole slices (``tap_slices``) runs each addition over
-    every output at once.  It is the same sum, only in the order of the taps.
-    """
-    slices = tap_slices(a.kernel_size, a.stride, a.dilation, a.out)
-    _, _, r, s = next(slices)
-    total = xp[:, :, r, s].copy()
-    for _, _, r, s in slices:
-        total += xp[:, :, r, s]
-    return total
-
-
-def _window_divisors(a, count_include_pad, dtype):
-    """(H_out, W_out) cells each window divides by (PyTorch's avg_pool2d rule)."""
-    counts = [_window_counts(n, k, s, p, o, count_include_pad)
-              for n, k, s, p, o in zip(a.x.shape[2:], a.kernel_size, a.stride, a.padding, a.out)]
-    return np.multiply.outer(*counts).astype(dtype)
-
-
-def _window_counts(n, k, s, p, out, count_include_pad):
-    """Cells each window divides by along one axis (PyTorch's avg_pool2d rule)."""
-    start = np.arange(out) * s - p
-    end = np.minimum(start + k, n + p)            # clipped to input + right padding
-    if not count_include_pad:
-        start, end = np.maximum(start, 0), np.minimum(end, n)
-    return end - start
 
 
 def lp_pool2d(x, p, kernel_size, stride=None, ceil_mode=False, mean=False):
@@ -405,13 +280,6 @@ def global_avg_pool2d(x):
 # average pooling shares it equally among the cells of the window.  Where windows overlap,
 # a cell collects the gradients of every window it belongs to.
 
-def _pool_dout(dout, a, what):
-    """Check ``dout`` against the forward's output shape; return it batched."""
-    dout = real_array(dout, "dout")
-    expected = a.x.shape[1:2] + a.out if a.unbatched else a.x.shape[:2] + a.out
-    check_shape(dout, "dout", expected, f"the {what} output (N, C, H_out, W_out)")
-    return dout[None] if a.unbatched else dout
-
 
 def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, dilation=1,
                         ceil_mode=False, indices=None):
@@ -447,91 +315,11 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, dilation=1
     a, dout, indices = _check_max_pool_backward(dout, x, kernel_size, stride, padding,
                                                 dilation, ceil_mode, indices)
     dtype = compute_dtype(a.x.dtype, dout.dtype)
-    if _windows_are_disjoint(a):
-        dx = _route_disjoint(dout.astype(dtype, copy=False), indices, a)
+    if _pool_fast.windows_are_disjoint(a):
+        dx = _pool_fast.route_disjoint(dout.astype(dtype, copy=False), indices, a)
     else:
-        dx = _route_by_bincount(dout, indices, a).astype(dtype, copy=False)
+        dx = _pool_fast.route_by_bincount(dout, indices, a).astype(dtype, copy=False)
     dx = dx.astype(result_dtype(a.x.dtype, dout.dtype), copy=False)
-    return dx[0] if a.unbatched else dx
-
-
-def _check_max_pool_backward(dout, x, kernel_size, stride, padding, dilation, ceil_mode,
-                             indices):
-    """Checked ``PoolArgs``, ``dout`` and ``indices`` (batched; found again if not given)."""
-    a = _check_pool(x, kernel_size, stride, padding, dilation, ceil_mode)
-    dout = _pool_dout(dout, a, "max_pool2d")
-    if indices is None:
-        _, indices = max_pool2d(a.x, a.kernel_size, a.stride, a.padding, a.dilation,
-                                ceil_mode, return_indices=True)
-        return a, dout, indices
-    indices = np.asarray(indices)
-    if indices.dtype.kind not in "iu":
-        raise TypeError(f"indices must hold integers (from max_pool2d(..., "
-                        f"return_indices=True)), got dtype {indices.dtype}")
-    indices = indices[None] if a.unbatched else indices
-    if indices.shape != dout.shape:
-        raise ValueError(f"indices must have the shape of dout {dout.shape}, "
-                         f"got {indices.shape}")
-    h, w = a.x.shape[2:]
-    if indices.size and (indices.min() < 0 or indices.max() >= h * w):
-        raise ValueError(f"indices must be flat positions h * W + w inside the {h}x{w} input "
-                         f"plane (0 to {h * w - 1}), got values from {indices.min()} to "
-                         f"{indices.max()}")
-    return a, dout, indices
-
-
-def _windows_are_disjoint(a):
-    """True when no two windows share a cell (stride at least the dilated kernel's extent)."""
-    return all(s >= d * (k - 1) + 1 for k, s, d in zip(a.kernel_size, a.stride, a.dilation))
-
-
-def _route_disjoint(dout, indices, a):
-    """Write each gradient at its window's winning cell: no two windows share a cell.
-
-    Saves the summing scatter of ``_route_by_bincount`` (and its float64 copy): with
-    disjoint windows every cell wins at most one window, so writing equals adding.
-    ``indices`` must come from ``max_pool2d`` with the same arguments.
-    """
-    n, c, h, w = a.x.shape
-    dx = np.zeros((n * c, h * w), dout.dtype)
-    positions = a.out[0] * a.out[1]
-    np.put_along_axis(dx, indices.reshape(n * c, positions), dout.reshape(n * c, positions),
-                      axis=1)
-    return dx.reshape(n, c, h, w)
-
-
-def _route_by_bincount(dout, indices, a):
-    """Route by index: add every gradient sent to the same cell (``bincount`` sums)."""
-    n, c, h, w = a.x.shape
-    # indices hold h*w positions within each (n, c) plane; offset them to positions in
-    # the whole array.
-    plane = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
-    dx = np.bincount((indices + plane).ravel(), weights=dout.ravel(), minlength=n * c * h * w)
-    return dx.reshape(n, c, h, w)
-
-
-def max_pool2d_backward_naive(dout, x, kernel_size, stride=None, padding=0, dilation=1,
-                              ceil_mode=False, indices=None):
-    """``max_pool2d_backward`` as plain loops; same arguments, checks and result.
-
-    Every output value hands its gradient to the one input cell that won its window
-    (``max_pool2d_naive`` finds it); a cell in several windows collects them all.
-    """
-    a = _check_pool(x, kernel_size, stride, padding, dilation, ceil_mode)
-    if indices is None:
-        _, indices = max_pool2d_naive(a.x, a.kernel_size, a.stride, a.padding, a.dilation,
-                                      ceil_mode, return_indices=True)
-    _, dout, indices = _check_max_pool_backward(dout, x, kernel_size, stride, padding,
-                                                dilation, ceil_mode,
-                                                indices[0] if a.unbatched else indices)
-    n, c, h, w = a.x.shape
-    dx = np.zeros((n, c, h * w), dtype=compute_dtype(a.x.dtype, dout.dtype))
-    for b in range(n):
-        for ch in range(c):
-            for i in range(a.out[0]):
-                for j in range(a.out[1]):
-                    dx[b, ch, indices[b, ch, i, j]] += dout[b, ch, i, j]
-    dx = dx.reshape(n, c, h, w).astype(result_dtype(a.x.dtype, dout.dtype), copy=False)
     return dx[0] if a.unbatched else dx
 
 
@@ -558,13 +346,10 @@ def avg_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, ceil_mode=
     dout = _pool_dout(dout, a, "avg_pool2d")
     n, c, h, w = a.x.shape
     dtype = compute_dtype(a.x.dtype, dout.dtype)
-    share = dout.astype(dtype, copy=False) / _window_divisors(a, count_include_pad, dtype)
+    share = dout.astype(dtype, copy=False) / _pool_fast.window_divisors(a, count_include_pad,
+                                                                        dtype)
     pads = _pool_pads(a)
-    dxp = np.zeros((n, c, h + sum(pads[0]), w + sum(pads[1])), dtype)
-    # Every tap of every window gets its window's share: one strided slice per tap, as in
-    # col2im (pooling is col2im with groups=C and all columns equal to the share).
-    for _, _, r, s in tap_slices(a.kernel_size, a.stride, a.dilation, a.out):
-        dxp[:, :, r, s] += share
+    dxp = _pool_fast.spread_shares(share, (h + sum(pads[0]), w + sum(pads[1])), a)
     dx = dxp[:, :, pads[0][0]:pads[0][0] + h, pads[1][0]:pads[1][0] + w]
     dx = dx.astype(result_dtype(a.x.dtype, dout.dtype), copy=False)
     return dx[0] if a.unbatched else dx
@@ -620,3 +405,94 @@ def lp_pool2d_backward(dout, x, p, kernel_size, stride=None, ceil_mode=False, me
     d_powered = avg_pool2d_backward(d_total * scale, x, kernel_size, stride,
                                     ceil_mode=ceil_mode)
     return d_powered * dtype.type(p) * x ** dtype.type(p - 1)
+
+
+# --------------------------------------------------------------------------------------
+# Argument checks
+# --------------------------------------------------------------------------------------
+def _pool_length(n, k, s, p, d, ceil_mode):
+    if n + 2 * p < d * (k - 1) + 1:
+        raise ValueError(f"pooling window ({k}, dilation {d}) is larger than the padded input "
+                         f"({n + 2 * p})")
+    out = conv_output_size(n, k, s, p, d, ceil_mode=ceil_mode)
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1            # that window would start inside the right padding: drop it
+    return out
+
+
+class PoolArgs(NamedTuple):
+    """The checked arguments of a pooling layer, batched and normalised to pairs."""
+
+    x: np.ndarray            # (N, C, H, W)
+    kernel_size: tuple
+    stride: tuple
+    padding: tuple
+    dilation: tuple
+    out: tuple               # (H_out, W_out)
+    unbatched: bool
+
+
+def _check_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Validate pooling arguments; return them as ``PoolArgs``."""
+    x, unbatched = batched(real_array(x, "x"), "x", "(N, C, H, W)")
+    kernel_size = as_ints(kernel_size, "kernel_size", 2, 1)
+    stride = kernel_size if stride is None else as_ints(stride, "stride", 2, 1)
+    padding = as_ints(padding, "padding", 2, 0)
+    dilation = as_ints(dilation, "dilation", 2, 1)
+    if any(p > k // 2 for p, k in zip(padding, kernel_size)):
+        raise ValueError(f"padding must be at most half the kernel size (kernel_size // 2), "
+                         f"got padding={padding} for kernel_size={kernel_size}")
+    sizes = x.shape[2:]
+    padded = tuple(n + 2 * p for n, p in zip(sizes, padding))
+    effective = tuple(d * (k - 1) + 1 for k, d in zip(kernel_size, dilation))
+    if any(e > n for e, n in zip(effective, padded)):
+        d = dilation[0] if dilation[0] == dilation[1] else dilation
+        raise ValueError(f"kernel ({size_text(kernel_size)}, dilation {d}) is larger "
+                         f"than the padded input ({size_text(padded)})")
+    out = tuple(_pool_length(n, k, s, p, d, ceil_mode)
+                for n, k, s, p, d in zip(sizes, kernel_size, stride, padding, dilation))
+    return PoolArgs(x, kernel_size, stride, padding, dilation, out, unbatched)
+
+
+def _pool_pads(a):
+    """Padding ``((top, bottom), (left, right))`` of the windows, including ceil_mode's extra."""
+    pads = []
+    for n, k, s, p, d, o in zip(a.x.shape[2:], a.kernel_size, a.stride, a.padding, a.dilation,
+                                a.out):
+        # ceil_mode may let the last window run past the right padding: pad a bit more.
+        extra = max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p))
+        pads.append((p, p + extra))
+    return tuple(pads)
+
+
+def _pool_dout(dout, a, what):
+    """Check ``dout`` against the forward's output shape; return it batched."""
+    dout = real_array(dout, "dout")
+    expected = a.x.shape[1:2] + a.out if a.unbatched else a.x.shape[:2] + a.out
+    check_shape(dout, "dout", expected, f"the {what} output (N, C, H_out, W_out)")
+    return dout[None] if a.unbatched else dout
+
+
+def _check_max_pool_backward(dout, x, kernel_size, stride, padding, dilation, ceil_mode,
+                             indices):
+    """Checked ``PoolArgs``, ``dout`` and ``indices`` (batched; found again if not given)."""
+    a = _check_pool(x, kernel_size, stride, padding, dilation, ceil_mode)
+    dout = _pool_dout(dout, a, "max_pool2d")
+    if indices is None:
+        _, indices = max_pool2d(a.x, a.kernel_size, a.stride, a.padding, a.dilation,
+                                ceil_mode, return_indices=True)
+        return a, dout, indices
+    indices = np.asarray(indices)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"indices must hold integers (from max_pool2d(..., "
+                        f"return_indices=True)), got dtype {indices.dtype}")
+    indices = indices[None] if a.unbatched else indices
+    if indices.shape != dout.shape:
+        raise ValueError(f"indices must have the shape of dout {dout.shape}, "
+                         f"got {indices.shape}")
+    h, w = a.x.shape[2:]
+    if indices.size and (indices.min() < 0 or indices.max() >= h * w):
+        raise ValueError(f"indices must be flat positions h * W + w inside the {h}x{w} input "
+                         f"plane (0 to {h * w - 1}), got values from {indices.min()} to "
+                         f"{indices.max()}")
+    return a, dout, indices

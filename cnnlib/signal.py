@@ -42,7 +42,8 @@ import numbers
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import real_array, size_text
+from ._validate import (check_choice, check_positive_int, check_real, real_array,
+                        size_text)
 
 __all__ = [
     "MODES",
@@ -75,19 +76,6 @@ def _as_signal(a, name, ndim):
     return a
 
 
-def _check_choice(value, name, choices):
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-
-
-def _check_stride(stride):
-    if isinstance(stride, bool) or not isinstance(stride, numbers.Integral):
-        raise TypeError(f"stride must be an integer, got {stride!r}")
-    if stride < 1:
-        raise ValueError(f"stride must be >= 1 (the positions the kernel moves per step), "
-                         f"got {stride}")
-
-
 def _check_fits(input_shape, kernel_shape, mode):
     """In valid mode the kernel must fit inside the input.
 
@@ -101,11 +89,6 @@ def _check_fits(input_shape, kernel_shape, mode):
             f"({size_text(input_shape)}) in mode='valid', so it fits nowhere; "
             f"use mode='same' or 'full' (numpy/scipy would swap the two arrays instead)"
         )
-
-
-def _check_fillvalue(fillvalue):
-    if not isinstance(fillvalue, numbers.Real):
-        raise TypeError(f"fillvalue must be a real number, got {fillvalue!r}")
 
 
 # --------------------------------------------------------------------------- padding
@@ -146,8 +129,8 @@ def _valid_correlate(xp, w, stride=1):
 def _prepare_1d(u, w, mode, stride):
     u = _as_signal(u, "u", 1)
     w = _as_signal(w, "w", 1)
-    _check_choice(mode, "mode", MODES)
-    _check_stride(stride)
+    check_choice(mode, "mode", MODES)
+    check_positive_int(stride, "stride", meaning="the positions the kernel moves per step")
     _check_fits(u.shape, w.shape, mode)
     return u, w
 
@@ -262,9 +245,9 @@ def convolve1d(u, w, mode="full", stride=1):
 def _prepare_2d(x, k, mode, boundary, fillvalue):
     x = _as_signal(x, "x", 2)
     k = _as_signal(k, "kernel", 2)
-    _check_choice(mode, "mode", MODES)
-    _check_choice(boundary, "boundary", BOUNDARIES)
-    _check_fillvalue(fillvalue)
+    check_choice(mode, "mode", MODES)
+    check_choice(boundary, "boundary", BOUNDARIES)
+    check_real(fillvalue, "fillvalue")
     _check_fits(x.shape, k.shape, mode)
     # Integers stay integers unless the fill value needs a float (as in NumPy).
     return x.astype(np.result_type(x, k, fillvalue), copy=False), k
@@ -449,8 +432,8 @@ def correlation_matrix(kernel, input_shape, mode="valid", boundary="fill"):
             isinstance(n, numbers.Integral) and n >= 1 for n in input_shape):
         raise ValueError(f"input_shape must be {kernel.ndim} positive integer(s) to match "
                          f"the {kernel.ndim}-D kernel, got {input_shape!r}")
-    _check_choice(mode, "mode", MODES)
-    _check_choice(boundary, "boundary", BOUNDARIES)
+    check_choice(mode, "mode", MODES)
+    check_choice(boundary, "boundary", BOUNDARIES)
     _check_fits(input_shape, kernel.shape, mode)
 
     same_before = _numpy_same_before if kernel.ndim == 1 else _scipy_correlate2d_same_before

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import assume, given, strategies as st
 
-import cnnlib.unfold
+import cnnlib._conv_fast
 
 from cnnlib import (
     col2im, conv2d, conv2d_backward, conv2d_backward_naive, conv_padding, conv_transpose2d,
@@ -299,10 +299,10 @@ def test_both_layouts_and_row_blocks_equal_torch(short_rows, chunk_bytes, case, 
     # row each, forced on the small random cases, against torch.autograd.
     _, _, _, _, _, stride, padding, dilation, groups, mode = case
     rng, x, w, b = _random_arrays(case, seed)
-    # The layout and the row blocks are chosen in cnnlib.unfold: patch the constants there.
-    with mock.patch.object(cnnlib.unfold, "SHORT_ROWS", short_rows), \
-            mock.patch.object(cnnlib.unfold, "CHUNK_BYTES",
-                              chunk_bytes or cnnlib.unfold.CHUNK_BYTES):
+    # The layout and the row blocks are chosen in cnnlib._conv_fast: patch the constants there.
+    with mock.patch.object(cnnlib._conv_fast, "SHORT_ROWS", short_rows), \
+            mock.patch.object(cnnlib._conv_fast, "CHUNK_BYTES",
+                              chunk_bytes or cnnlib._conv_fast.CHUNK_BYTES):
         cache = {}
         out = conv2d(x, w, b, stride, padding, dilation, groups, mode, cache=cache)
         dout = rng.normal(size=out.shape)
@@ -336,7 +336,7 @@ def test_large_inputs_are_unfolded_in_blocks_within_the_memory_budget():
     import tracemalloc
     x = np.ones((1, 16, 256, 256), np.float32)
     w = np.ones((16, 16, 3, 3), np.float32)
-    with mock.patch.object(cnnlib.unfold, "CHUNK_BYTES", x.nbytes // 4):
+    with mock.patch.object(cnnlib._conv_fast, "CHUNK_BYTES", x.nbytes // 4):
         tracemalloc.start()
         out = conv2d(x, w, padding=1)
         peak = tracemalloc.get_traced_memory()[1]

@@ -230,15 +230,20 @@ def test_registry_holds_read_only_defaults():
     (lambda: kernels.identity(4), ValueError,
      r"size must be an odd integer >= 1 \(the kernel needs a centre pixel\), got 4"),
     (lambda: kernels.box(0), ValueError, r"size must be >= 1, got 0"),
-    (lambda: kernels.gaussian(2.5, 1.0), TypeError, r"size must be an integer, got 2.5"),
+    (lambda: kernels.gaussian(2.5, 1.0), TypeError, r"size must be an int, got float 2.5"),
     (lambda: kernels.gaussian(5, 0), ValueError, r"sigma must be a number > 0, got 0"),
-    (lambda: kernels.gaussian1d(5, "wide"), TypeError, r"sigma must be a real number"),
+    (lambda: kernels.gaussian1d(5, "wide"), TypeError, r"sigma must be a number, got str 'wide'"),
     (lambda: kernels.gabor(5, 0.0, -0.1, 1.0), ValueError,
      r"frequency must be a number >= 0 \(cycles per pixel\), got -0.1"),
     (lambda: kernels.sobel("diagonal"), ValueError,
-     r"direction must be 'vertical' or 'horizontal', got 'diagonal'"),
+     r"direction must be one of 'vertical', 'horizontal', got 'diagonal'"),
     (lambda: kernels.haar("LX"), ValueError,
      r"band must be one of 'LL', 'LH', 'HL', 'HH', got 'LX'"),
+    (lambda: kernels.haar(["LL"]), ValueError, r"band must be one of 'LL'"),
+    (lambda: kernels.gabor(5, "north", 0.2, 1.0), TypeError, r"theta must be a number, got str"),
+    (lambda: kernels.gabor(5, 0.0, 0.2, 1.0, phase=None), TypeError,
+     r"phase must be a number, got NoneType None"),
+    (lambda: kernels.gabor(5, 0.0, "fast", 1.0), TypeError, r"frequency must be a number"),
 ])
 def test_errors_name_the_argument_and_rule(call, error, message):
     with pytest.raises(error, match=message):

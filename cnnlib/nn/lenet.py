@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_positive_int
+from .._validate import as_generator, check_positive_int
 from .modules import Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential
 
 __all__ = ["LeNet5", "lenet5"]
@@ -45,7 +45,7 @@ class LeNet5(Module):
     def __init__(self, num_classes=10, in_channels=1, dtype=np.float32, rng=None):
         check_positive_int(num_classes, "num_classes")
         check_positive_int(in_channels, "in_channels")
-        rng = np.random.default_rng(rng)        # a seed, a Generator (kept) or None
+        rng = as_generator(rng)
         self.features = Sequential(
             # The images need no gradient: skip it in the first layer.
             Conv2d(in_channels, 6, 5, padding=2, input_grad=False, dtype=dtype, rng=rng),
