@@ -12,11 +12,14 @@ so a hidden test asserts ``verdict.correct`` and a class report counts ``verdict
 from __future__ import annotations
 
 import numbers
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-__all__ = ["Mistake", "Verdict", "check_answer", "same_answer", "normalise_answer"]
+from ._report import SelfCheckError, agree, as_array, call, difference
+
+__all__ = ["Mistake", "Verdict", "Part", "Exercise", "check_answer", "check_parts",
+           "check_function", "same_answer", "normalise_answer"]
 
 
 class Mistake(NamedTuple):
@@ -40,6 +43,29 @@ class Verdict(NamedTuple):
 
     def __bool__(self):
         return self.correct
+
+
+class Part(NamedTuple):
+    """One thing a question asks: the ``right`` answer, its ``mistakes``, a ``rtol``."""
+
+    right: object
+    mistakes: tuple = ()
+    rtol: float = 1e-9
+
+
+class Exercise(NamedTuple):
+    """An exercise: ``title``, the ``statement`` a notebook shows, and how it is checked.
+
+    A value exercise has ``parts`` (name to :class:`Part`) and optional ``choices``
+    (a word to the value it stands for); a function exercise has ``check``, the
+    function that checks the student's function.
+    """
+
+    title: str
+    statement: str
+    parts: dict | None = None
+    check: Callable | None = None
+    choices: dict = {}
 
 
 def normalise_answer(value, name="answer"):
@@ -177,3 +203,98 @@ def _shown(got):
     if isinstance(got, float):
         return _number(got)
     return "(" + ", ".join(_number(g) for g in got) + ")"
+
+
+def check_parts(label, table, given, choices=None):
+    """Check answers given by part name against a table of :class:`Part`.
+
+    Parameters
+    ----------
+    label : str
+        Starts each message, e.g. ``"Quiz 02.3"``.
+    table : dict
+        Part name to :class:`Part`; the part ``"answer"`` is shown without its name.
+    given : dict
+        Part name to the student's answer.
+    choices : dict, optional
+        A word (lower case) to the value it stands for, e.g. ``{"b": 3}``.
+
+    Returns
+    -------
+    list of Verdict
+        One per part given.
+
+    Raises
+    ------
+    ValueError
+        If a part name is not in ``table``.
+    """
+    unknown = sorted(set(given) - set(table))
+    if unknown:
+        raise ValueError(f"{label} has no part {unknown[0]!r}; its parts: {', '.join(table)}")
+    if not given:
+        print(f"{label}: give " + ", ".join(f"{p}=..." for p in table))
+        return []
+    verdicts = []
+    for name, answer in given.items():
+        part = table[name]
+        if isinstance(answer, str) and choices:
+            key = answer.strip().lower().strip("().[] ")
+            answer = choices.get(key, key)
+        where = label if name == "answer" else f"{label}, {name}"
+        verdicts.append(check_answer(where, answer, part.right, part.mistakes, part.rtol))
+    return verdicts
+
+
+def check_function(label, fn, cases, reference, mistakes=(), quiet=False):
+    """Run the student's ``fn`` on ``cases``; compare with ``reference``; name a mistake.
+
+    Parameters
+    ----------
+    label : str
+        Starts each message, e.g. ``"Exercise 02.5 (receptive_field)"``.
+    fn : callable
+        The student's function.
+    cases : sequence of (str, tuple)
+        A description and the arguments of each case, simplest first.
+    reference : callable
+        The right function; its result is an array or numbers of any shape.
+    mistakes : sequence of Mistake
+        ``wrong`` is a function of the same arguments giving what the mistake gives; the
+        first that reproduces the student's result on a case names it.
+    quiet : bool
+        If True, do not print.
+
+    Returns
+    -------
+    Verdict
+        ``correct`` if every case agrees (rtol 1e-5, atol 1e-6), else the first failing
+        case with the recognised mistake, or its shape or first differing element.
+    """
+    def verdict(ok, mistake, message):
+        if not quiet:
+            print(("✔ " if ok else "✘ ") + message)
+        return Verdict(ok, mistake, message)
+
+    if not callable(fn):
+        raise TypeError(f"fn must be your function (callable), got {type(fn).__name__}")
+    for number, (desc, args) in enumerate(cases, 1):
+        case = f"{number} ({desc})"
+        try:
+            got = as_array(call(fn, label, case, *args), label, case)
+        except SelfCheckError as exc:
+            return verdict(False, "not written" if "not written" in str(exc) else "not an "
+                           "array", str(exc))
+        expected = np.asarray(reference(*args), dtype=np.float64)
+        if agree(got, expected):
+            continue
+        for mistake in mistakes:
+            wrong = np.asarray(mistake.wrong(*args), dtype=np.float64)
+            if not agree(wrong, expected) and agree(got, wrong):
+                return verdict(False, mistake.name, f"{label}, case {case}: {mistake.message}")
+        if got.shape != expected.shape:
+            return verdict(False, None, f"{label}, case {case}: the result has shape "
+                           f"{got.shape}, expected {expected.shape}.")
+        return verdict(False, None, f"{label}, case {case}: "
+                       f"{difference(got, expected, 'result')}")
+    return verdict(True, None, f"{label}: all {len(cases)} cases agree.")

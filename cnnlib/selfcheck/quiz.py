@@ -17,17 +17,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .answers import Mistake as M
-from .answers import check_answer
+from .answers import Part, check_parts
 
-__all__ = ["Part", "Quiz", "QUIZZES", "check_quiz"]
-
-
-class Part(NamedTuple):
-    """One thing a quiz asks: the ``right`` answer, its ``mistakes``, a ``rtol``."""
-
-    right: object
-    mistakes: tuple = ()
-    rtol: float = 1e-9
+__all__ = ["Quiz", "QUIZZES", "check_quiz"]
 
 
 class Quiz(NamedTuple):
@@ -347,21 +339,4 @@ def check_quiz(quiz_id, answer=_NOT_GIVEN, **parts):
                              f"e.g. check_quiz({quiz_id!r}, {next(iter(quiz.parts))}=...); "
                              f"its parts: {', '.join(quiz.parts)}")
         parts = {"answer": answer, **parts}
-    unknown = sorted(set(parts) - set(quiz.parts))
-    if unknown:
-        raise ValueError(f"quiz {quiz_id} has no part {unknown[0]!r}; its parts: "
-                         f"{', '.join(quiz.parts)}")
-    if not parts:
-        print(f"Quiz {quiz_id} ({quiz.topic}): give "
-              + ", ".join(f"{p}=..." for p in quiz.parts))
-        return []
-    verdicts = []
-    for name, given in parts.items():
-        part = quiz.parts[name]
-        if isinstance(given, str):
-            key = given.strip().lower().strip("().[] ")
-            given = quiz.choices.get(key, key)
-        label = f"Quiz {quiz_id}" + ("" if name == "answer" else f", {name}")
-        verdicts.append(check_answer(label, given, part.right, part.mistakes, part.rtol))
-    return verdicts
-
+    return check_parts(f"Quiz {quiz_id}", quiz.parts, parts, quiz.choices)
