@@ -326,3 +326,11 @@ def test_check_answer_on_its_own():
     assert normalise_answer(np.array([[1, 2]])) == (1.0, 2.0)
     with pytest.raises(TypeError, match="answer must be"):
         normalise_answer(True)
+
+
+def test_messages_do_not_speak_of_a_lecture_the_student_attended():
+    for quiz in QUIZZES.values():
+        for part in quiz.parts.values():
+            for m in part.mistakes:
+                for phrase in ("the lecture", "the slide", "this lecture", "the deck"):
+                    assert phrase not in m.message, (m.name, phrase)

@@ -289,7 +289,10 @@ def check_function(label, fn, cases, reference, mistakes=(), quiet=False):
         if agree(got, expected):
             continue
         for mistake in mistakes:
-            wrong = np.asarray(mistake.wrong(*args), dtype=np.float64)
+            try:
+                wrong = np.asarray(mistake.wrong(*args), dtype=np.float64)
+            except ValueError:      # this mistake cannot happen on this case's shapes
+                continue
             if not agree(wrong, expected) and agree(got, wrong):
                 return verdict(False, mistake.name, f"{label}, case {case}: {mistake.message}")
         if got.shape != expected.shape:

@@ -119,7 +119,7 @@ EXERCISES = {
         parts={
             "taps": Part(5, (
                 M("M taps", 4, "it has M + 1 terms: -2, -1, 0, 1, 2 is five, so for even M "
-                               "the sum has one tap too many (the slide's slip)."),
+                               "the sum has one tap too many (the published slip)."),
                 M("both ends left out", 3, "both ends are included: -2 and 2 count."))),
             "last": Part(2, (
                 M("M/2", 2.5, "M/2 = 2.5 is not an index: the range is -(M-1)/2 ... (M-1)/2."),

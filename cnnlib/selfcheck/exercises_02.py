@@ -116,12 +116,12 @@ def _conv1x1(x, weight):
 
 def _cases_1x1():
     rng = np.random.default_rng(0)
-    return [("C_in 2, C_out 3, 2x2", (rng.standard_normal((2, 2, 2)),
-                                      rng.standard_normal((3, 2)))),
+    return [("C_in 3, C_out 3, 4x4", (rng.standard_normal((3, 4, 4)),
+                                      rng.standard_normal((3, 3)))),
             ("C_in 4, C_out 4, 3x5", (rng.standard_normal((4, 3, 5)),
                                       rng.standard_normal((4, 4)))),
-            ("C_in 3, C_out 3, 4x4", (rng.standard_normal((3, 4, 4)),
-                                      rng.standard_normal((3, 3))))]
+            ("C_in 2, C_out 3, 2x2", (rng.standard_normal((2, 2, 2)),
+                                      rng.standard_normal((3, 2))))]
 
 
 def check_conv1x1(conv1x1, quiet=False):

@@ -140,8 +140,8 @@ def check_he_std(he_std, quiet=False):
           "its inputs, so the variance halves at every layer: He et al. use sqrt(2 / fan_in)."),
         M("variance", lambda n: 2.0 / n,
           "2 / fan_in is the variance; the standard deviation is its square root."),
-        M("Xavier", lambda n: np.sqrt(2.0 / (n + n)),
-          "that is Glorot (Xavier) initialisation with fan_out = fan_in, made for tanh."),
+        M("gain outside the root", lambda n: 2.0 / np.sqrt(n),
+          "the factor 2 is under the root: sqrt(2 / fan_in), not 2 / sqrt(fan_in)."),
     )
     cases = [("a 3x3 layer of 64 channels", (576,)), ("a dense layer of 4096", (4096,)),
              ("fan-in 2", (2,))]
@@ -235,14 +235,14 @@ EXERCISES = {
         "In GoogLeNet's module 3a (Szegedy et al., 2015, table 1), 16 is the reduction of "
         "the 5x5 branch (to 32 maps) while the 3x3 branch reduces to 96. Which branch has "
         "the 16 (`branch`: '3x3' or '5x5')? Count the weights, without biases, of the real "
-        "3x3 branch, 192 -> 96 -> 3x3 -> 128 (`weights`), and of the slide's branch "
+        "3x3 branch, 192 -> 96 -> 3x3 -> 128 (`weights`), and of the published branch "
         "(`slide`). Check with `check_exercise('04b.2', branch=..., weights=..., slide=...)`.",
         parts={
             "branch": Part("5x5", (
                 M("3x3", "3x3", "module 3a reduces to 96 before the 3x3; 16 is before the 5x5."),
                 M("pool", "pool", "the pool branch ends with a 1x1 to 32."))),
             "weights": Part(129024, (
-                M("slide", 21504, "that is the slide's branch, with 16."),
+                M("slide", 21504, "that is the published branch, with 16."),
                 M("no reduction", 221184, "the 1x1 to 96 comes first: 192 x 96 + 96 x 9 x 128."),
                 M("1x1 left out", 110592, "add the 1x1 reduction's 192 x 96."))),
             "slide": Part(21504, (

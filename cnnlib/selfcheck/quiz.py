@@ -243,7 +243,7 @@ QUIZZES = {
         M("images", 108e6, "that counts images; divide by the batch of 128."),
         M("one epoch", 9375, "that is one epoch; there were 90.")), rtol=0.01)}),
     "04b.7": Quiz("ResNet's weight decay", {"answer": Part(1e-4, (
-        M("slide", 1e-5, "10^-5 is the slide's value; He et al. (2016) used 10^-4."),
+        M("slide", 1e-5, "10^-5 is the published slide's value; He et al. (2016) used 10^-4."),
         M("ten times more", 1e-3, "too much: He et al. used 10^-4.")), rtol=1e-6)}),
     "04c.1": Quiz("could the plain network do it?", {"answer": Part("yes", (
         M("no", "no", "the plain network can represent it (layers adding an identity); "
