@@ -205,7 +205,7 @@ def _shown(got):
     return "(" + ", ".join(_number(g) for g in got) + ")"
 
 
-def check_parts(label, table, given, choices=None):
+def check_parts(label, table, given, choices=None, quiet=False):
     """Check answers given by part name against a table of :class:`Part`.
 
     Parameters
@@ -218,6 +218,8 @@ def check_parts(label, table, given, choices=None):
         Part name to the student's answer.
     choices : dict, optional
         A word (lower case) to the value it stands for, e.g. ``{"b": 3}``.
+    quiet : bool
+        If True, do not print.
 
     Returns
     -------
@@ -233,7 +235,8 @@ def check_parts(label, table, given, choices=None):
     if unknown:
         raise ValueError(f"{label} has no part {unknown[0]!r}; its parts: {', '.join(table)}")
     if not given:
-        print(f"{label}: give " + ", ".join(f"{p}=..." for p in table))
+        if not quiet:
+            print(f"{label}: give " + ", ".join(f"{p}=..." for p in table))
         return []
     verdicts = []
     for name, answer in given.items():
@@ -242,7 +245,8 @@ def check_parts(label, table, given, choices=None):
             key = answer.strip().lower().strip("().[] ")
             answer = choices.get(key, key)
         where = label if name == "answer" else f"{label}, {name}"
-        verdicts.append(check_answer(where, answer, part.right, part.mistakes, part.rtol))
+        verdicts.append(check_answer(where, answer, part.right, part.mistakes, part.rtol,
+                                     quiet))
     return verdicts
 
 

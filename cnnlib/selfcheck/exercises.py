@@ -48,7 +48,7 @@ def exercises_of(lesson):
     return [e for e in EXERCISES if e.split(".")[0] == lesson]
 
 
-def check_exercise(exercise_id, answer=_NOT_GIVEN, **parts):
+def check_exercise(exercise_id, answer=_NOT_GIVEN, *, quiet=False, **parts):
     """Check an exercise: a function you wrote, or the values you computed.
 
     Parameters
@@ -60,6 +60,8 @@ def check_exercise(exercise_id, answer=_NOT_GIVEN, **parts):
         value exercise.
     **parts
         The answers of a value exercise with several parts, by name; any subset.
+    quiet : bool
+        If True, print nothing (for hidden tests and the class report).
 
     Returns
     -------
@@ -84,10 +86,11 @@ def check_exercise(exercise_id, answer=_NOT_GIVEN, **parts):
         if parts or answer is _NOT_GIVEN:
             raise ValueError(f"exercise {exercise_id} checks a function: pass it, e.g. "
                              f"check_exercise({exercise_id!r}, my_function)")
-        return exercise.check(answer)
+        return exercise.check(answer, quiet=quiet)
     if answer is not _NOT_GIVEN:
         if "answer" not in exercise.parts:
             raise ValueError(f"exercise {exercise_id} has several parts: pass them by name; "
                              f"its parts: {', '.join(exercise.parts)}")
         parts = {"answer": answer, **parts}
-    return check_parts(f"Exercise {exercise_id}", exercise.parts, parts, exercise.choices)
+    return check_parts(f"Exercise {exercise_id}", exercise.parts, parts, exercise.choices,
+                       quiet)

@@ -300,7 +300,7 @@ QUIZZES = {
 _NOT_GIVEN = object()
 
 
-def check_quiz(quiz_id, answer=_NOT_GIVEN, **parts):
+def check_quiz(quiz_id, answer=_NOT_GIVEN, *, quiet=False, **parts):
     """Check a quiz answer: print right, or the misconception that gives it.
 
     Parameters
@@ -313,6 +313,8 @@ def check_quiz(quiz_id, answer=_NOT_GIVEN, **parts):
     **parts
         The answers of a quiz with several parts, by name (e.g. ``stride_2=3``); any
         subset. ``check_quiz(quiz_id)`` alone lists the parts.
+    quiet : bool
+        If True, print nothing (for hidden tests and the class report).
 
     Returns
     -------
@@ -339,4 +341,4 @@ def check_quiz(quiz_id, answer=_NOT_GIVEN, **parts):
                              f"e.g. check_quiz({quiz_id!r}, {next(iter(quiz.parts))}=...); "
                              f"its parts: {', '.join(quiz.parts)}")
         parts = {"answer": answer, **parts}
-    return check_parts(f"Quiz {quiz_id}", quiz.parts, parts, quiz.choices)
+    return check_parts(f"Quiz {quiz_id}", quiz.parts, parts, quiz.choices, quiet)
