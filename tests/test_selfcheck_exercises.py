@@ -257,6 +257,21 @@ def n_weights(*layers):
     return sum(layer.weight.numel() for layer in layers)
 
 
+def meta_model(name):
+    """A torchvision model built on the meta device: its layers without their memory."""
+    with torch.device("meta"):
+        return getattr(torchvision.models, name)()
+
+
+def weight_layers(name, dense=True, shortcuts=True):
+    count = 0
+    for module_name, m in meta_model(name).named_modules():
+        if isinstance(m, nn.Conv2d) and (shortcuts or "downsample" not in module_name):
+            count += 1
+        count += dense and isinstance(m, nn.Linear)
+    return count
+
+
 LAPLACIAN = torch.tensor([[[[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]]])
 FLAT = torch.full((1, 1, 3, 3), 7.0)
 BLOCKS = torch.tensor([[6.0, 8, 1, 0], [3, 4, 2, 5], [7, 1, 9, 3], [2, 2, 4, 8]])[None, None]
@@ -290,6 +305,8 @@ RIGHT_VALUES = [
     ("04b.2", "slide", n_weights(nn.Conv2d(192, 16, 1), nn.Conv2d(16, 128, 3))),
     ("04c.1", "percent", 100 * (1 - 4.2 / 6.8)),
     ("04c.2", "weights", n_weights(nn.Conv2d(64, 128, 1, stride=2))),
+    ("04c.4", "vgg16", weight_layers("vgg16")),
+    ("04c.4", "resnet50", weight_layers("resnet50", shortcuts=False)),
     ("04c.2", "size", width([nn.Conv2d(1, 1, 1, stride=2)], 56)),
     ("05.3", "f1", f1_score([1, 1, 0, 0], [1, 1, 1, 1])),
     ("05.3", "f1_low_recall", f1_score([1] * 90 + [0], [1] * 9 + [0] * 81 + [1])),
@@ -349,6 +366,15 @@ WRONG_VALUES = [
     ("04c.2", "weights", n_weights(nn.Conv2d(64, 128, 3)), "3x3"),
     ("04c.2", "weights", n_weights(nn.Conv2d(128, 128, 1)), "square"),
     ("04c.2", "weights", conv_params(64, 128, 1), "with bias"),
+    ("04c.4", "vgg16", weight_layers("vgg16", dense=False), "convolutions only"),
+    ("04c.4", "vgg16", weight_layers("vgg16") + sum(
+        isinstance(m, nn.MaxPool2d) for m in meta_model("vgg16").modules()), "with pooling"),
+    ("04c.4", "resnet50", weight_layers("resnet50", shortcuts=False, dense=False),
+     "convolutions only"),
+    ("04c.4", "resnet50", weight_layers("resnet50"), "with shortcuts"),
+    ("04c.4", "resnet50", sum(len(stage) for stage in (
+        meta_model("resnet50").layer1, meta_model("resnet50").layer2,
+        meta_model("resnet50").layer3, meta_model("resnet50").layer4)), "blocks"),
     ("04c.2", "size", 56, "stride ignored"), ("04c.2", "size", (56 - 1) // 2, "plus one"),
     ("05.3", "f1", (0.5 + 1) / 2, "arithmetic mean"), ("05.3", "f1", 0.5 * 1, "product"),
     ("05.3", "f1_low_recall", (0.9 + 0.1) / 2, "arithmetic mean"),

@@ -283,6 +283,22 @@ EXERCISES = {
                                      "follows)."))),
             "size": Part(28, (M("stride ignored", 56, "the stride 2 halves it."),
                               M("plus one", 27, "(56 - 1)/2 + 1 rounds down to 28.")))}),
+    "04c.4": Exercise(
+        "spot the bug: deep networks beyond depth two",
+        "A published lecture slide says that generic deep networks beyond depth two are not "
+        "successful. Count the weight layers (convolutions and dense layers, not the 1x1 "
+        "projection shortcuts) of VGG-16 (`vgg16`) and of ResNet-50 (`resnet50`), both "
+        "trained with SGD on ImageNet, and check with "
+        "`check_exercise('04c.4', vgg16=..., resnet50=...)`. Then count them in "
+        "`torchvision.models.vgg16()` and `resnet50()`.",
+        parts={
+            "vgg16": Part(16, (
+                M("convolutions only", 13, "the three dense layers are weight layers too."),
+                M("with pooling", 21, "pooling layers have no weights."))),
+            "resnet50": Part(50, (
+                M("convolutions only", 49, "the final dense layer counts too."),
+                M("with shortcuts", 54, "the name leaves out the 4 projection shortcuts."),
+                M("blocks", 16, "16 is the number of bottleneck blocks, 3 layers each.")))}),
     "04c.3": Exercise(
         "depthwise separable parameters",
         "Write `separable_params(c_in, c_out, k)`: the weights (no bias) of MobileNet's "
