@@ -1,0 +1,336 @@
+"""Tests of cnnlib.selfcheck.quiz: each quiz accepts the answer an outside oracle gives,
+and each named misconception is recognised from the wrong answer it produces.
+
+Right answers come from PyTorch (output shapes, parameter counts, pooling), scikit-learn
+(the metrics) and the formulas written here; the wrong answers are the same computations
+with the misconception built in (padding once, no + 1, no bias, no channels ...).
+"""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import precision_score, recall_score
+from torch import nn
+
+from cnnlib.selfcheck.answers import Mistake, check_answer, normalise_answer
+from cnnlib.selfcheck.quiz import QUIZZES, check_quiz
+
+
+def out_size(n, k, p=0, s=1, d=1):
+    """Output length from PyTorch itself."""
+    x = torch.zeros(1, 1, n)
+    return F.conv1d(x, torch.zeros(1, 1, k), padding=p, stride=s, dilation=d).shape[-1]
+
+
+def n_params(layer):
+    return sum(p.numel() for p in layer.parameters())
+
+
+def conv_shape(n, c_in, c_out, k, p=0):
+    return tuple(nn.Conv2d(c_in, c_out, k, padding=p)(torch.zeros(1, c_in, n, n)).shape[1:])
+
+
+def rf(layers):
+    """Receptive field of (kernel, stride, dilation) layers, the textbook recursion."""
+    size, jump = 1, 1
+    for k, s, d in layers:
+        size += (d * (k - 1)) * jump
+        jump *= s
+    return size
+
+
+A = torch.tensor([[12, 20, 30, 0], [20, 12, 2, 0], [0, 70, 5, 2], [8, 2, 90, 3]],
+                 dtype=torch.float64)[None, None]
+OPTIONS_02_6 = {"a": [[20, 30], [70, 90]], "b": [[16, 8], [20, 25]],
+                "c": [[64, 32], [80, 100]],
+                "d": [[16, 16, 8], [25.5, 22.25, 2.25], [20, 41.75, 25]]}
+
+
+def letter_of(result):
+    for letter, option in OPTIONS_02_6.items():
+        if np.asarray(option).shape == result.shape and np.allclose(option, result):
+            return letter
+    raise AssertionError("no option matches")
+
+
+SIGNAL = torch.tensor([3, 5, 6, 2, 2, 9, 4], dtype=torch.float64)[None, None]
+LAZY_Y = np.array([1] * 6 + [0] * 14)          # 6 ill people of 20, as in notebook 05
+LAZY_PRED = np.ones(20, dtype=int)
+
+# (quiz, part, right answer from an oracle)
+RIGHT = [
+    ("01a.1", "shape", conv_shape(32, 3, 10, 5, p=2)[1:] + conv_shape(32, 3, 10, 5, p=2)[:1]),
+    ("01a.1", "params", n_params(nn.Conv2d(3, 10, 5))),
+    ("01a.1", "fc_weights", nn.Linear(32 * 32 * 3, 32 * 32 * 10).weight.numel()),
+    ("01a.2", "valid", out_size(100, 7)),
+    ("01a.2", "same", out_size(100, 7, p=3)),
+    ("01a.2", "full", out_size(100, 7, p=6)),
+    ("01a.2", "valid_stride_3", out_size(100, 7, s=3)),
+    ("01a.3", "outputs", out_size(7, 3, s=3)),
+    ("01a.3", "unread", 7 - (3 * (out_size(7, 3, s=3) - 1) + 3)),
+    ("01a.5", "answer", float(F.conv2d(torch.full((1, 1, 3, 3), 5.0), torch.tensor(
+        [[[[-1.0, 0, 1], [-2, 0, 2], [-1, 0, 1]]]])).item())),
+    ("01a.6", "valid", out_size(28, 5)), ("01a.6", "same", out_size(28, 5, p=2)),
+    ("01a.6", "full", out_size(28, 5, p=4)), ("01a.6", "padding", (5 - 1) // 2),
+    ("01b.1", "entries", (28 * 28) ** 2),
+    ("01b.1", "nonzero", 28 * 28 * 9), ("01b.1", "free", 9),
+    ("01b.2", "answer", "yes"), ("01b.3", "answer", "no"),
+    ("02.1", "answer", "b"),
+    ("02.2", "padded", out_size(28, 5, p=2)), ("02.2", "unpadded", out_size(28, 5)),
+    ("02.3", "stride_2", out_size(7, 3, s=2)), ("02.3", "stride_1", out_size(7, 3)),
+    ("02.3", "stride_3", out_size(7, 3, s=3)),
+    ("02.4", "fits", "none" if all((32 - 5 + 2 * p) % 2 for p in range(10)) else "some"),
+    ("02.4", "half", next(p for p in range(5) if out_size(32, 5, p=p, s=2) == 16)),
+    ("02.5", "params", n_params(nn.Conv2d(3, 96, 11))),
+    ("02.5", "fc_weights", 227 * 227 * 3 * 55 * 55 * 96),
+    ("02.6", "answer", letter_of(F.avg_pool2d(A, 2, 2)[0, 0].numpy())),
+    ("02.7", "answer", F.max_pool1d(F.pad(SIGNAL, (1, 1), value=-math.inf), 3, 1)[0, 0].tolist()),
+    ("02.8", "five_3x3", rf([(3, 1, 1)] * 5)),
+    ("02.8", "dilated", rf([(3, 1, 2), (3, 1, 4)])),
+    ("03.2", "dweight", tuple(nn.Conv2d(3, 16, 5).weight.shape)),
+    ("03.2", "dbias", tuple(nn.Conv2d(3, 16, 5).bias.shape)),
+    ("03.2", "mults", 16 * 32 * 32 * 3 * 5 * 5),
+    ("03.3", "answer", "first"),
+    ("04a.1", "answer", 60000),
+    ("04a.2", "answer", n_params(nn.Conv2d(6, 16, 5))),
+    ("04a.3", "size", out_size(28, 5)),
+    ("04a.3", "fc1_inputs", 16 * (out_size(out_size(28, 5) // 2, 5) // 2) ** 2),
+    ("04a.3", "fc1_params", n_params(nn.Linear(256, 120))),
+    ("04a.4", "answer", rf([(5, 1, 1), (2, 2, 1), (5, 1, 1)])),
+    ("04a.5", "answer", (6 * 3 + 9 * 4 + 1 * 6) * 25 + 16),
+    ("04a.6", "params", "fc6"), ("04a.6", "macs", "conv2"),
+    ("04a.7", "answer", n_params(nn.Conv2d(96, 256, 5, groups=2))),
+    ("04b.1", "two_3x3", 2 * n_params(nn.Conv2d(1, 1, 3, bias=False))),
+    ("04b.1", "one_5x5", n_params(nn.Conv2d(1, 1, 5, bias=False))),
+    ("04b.1", "fewer_percent", 100 * (1 - 2 * 9 / 25)),
+    ("04b.2", "conv1_1", n_params(nn.Conv2d(3, 64, 3))),
+    ("04b.2", "fc6", n_params(nn.Linear(512 * 7 * 7, 4096))),
+    ("04b.3", "weights", nn.Conv2d(256, 64, 1, bias=False).weight.numel()),
+    ("04b.3", "macs", 28 * 28 * 256 * 64),
+    ("04b.6", "answer", 90 * 1.2e6 / 128), ("04b.7", "answer", 1e-4),
+    ("04c.1", "answer", "yes"), ("04c.3", "answer", "VGG-16"),
+    ("04c.3", "vgg16", 1000 * 138.4e6 / 15.5e9), ("04c.3", "resnet50", 1000 * 25.6e6 / 4.1e9),
+    ("05.1", "recall", recall_score(LAZY_Y, LAZY_PRED)),
+    ("05.1", "specificity", recall_score(LAZY_Y, LAZY_PRED, pos_label=0)),
+    ("05.1", "precision", precision_score(LAZY_Y, LAZY_PRED)),
+    ("05.2", "answer", "balanced accuracy"),
+    ("05.3", "answer", 0.99 * 0.001 / (0.99 * 0.001 + 0.01 * 0.999)),
+    ("05.5", "top1", 1 - 1 / 10), ("05.5", "top5", 1 - 5 / 10),
+    ("05.6", "answer", "B"),
+]
+
+PS = SIGNAL[0, 0].tolist()
+# (quiz, part, wrong answer built from the misconception, mistake name)
+WRONG = [
+    ("01a.1", "shape", (out_size(32, 5), out_size(32, 5), 10), "padding ignored"),
+    ("01a.1", "shape", (out_size(32, 5, p=1),) * 2 + (10,), "padding once"),
+    ("01a.1", "shape", (32, 32, 3), "channels in"),
+    ("01a.1", "params", nn.Conv2d(3, 10, 5).weight.numel(), "bias forgotten"),
+    ("01a.1", "params", n_params(nn.Conv2d(1, 10, 5)), "channels left out"),
+    ("01a.1", "params", nn.Conv2d(1, 10, 5).weight.numel(), "channels and bias"),
+    ("01a.1", "fc_weights", n_params(nn.Linear(3072, 10240)), "with biases"),
+    ("01a.1", "fc_weights", 3072 + 10240, "added"),
+    ("01a.2", "valid", 100 - 7, "plus one"), ("01a.2", "valid", out_size(100, 7, p=6), "full"),
+    ("01a.2", "same", out_size(100, 7), "valid"),
+    ("01a.2", "full", 100 + 7, "plus one"), ("01a.2", "full", 100 + 7 - 2, "plus one forgotten"),
+    ("01a.2", "valid_stride_3", (100 - 7) // 3, "plus one"),
+    ("01a.2", "valid_stride_3", out_size(100, 7), "stride ignored"),
+    ("01a.2", "valid_stride_3", (100 - 7 + 1) / 3, "not rounded down"),
+    ("01a.3", "outputs", math.ceil((7 - 3) / 3) + 1, "rounded up"),
+    ("01a.3", "outputs", (7 - 3) / 3 + 1, "not rounded down"),
+    ("01a.3", "unread", 0, "none"),
+    ("01a.5", "answer", 1, "sums to one"), ("01a.5", "answer", 2, "largest weight"),
+    ("01a.6", "valid", 28 - 5, "plus one"), ("01a.6", "same", out_size(28, 5), "valid"),
+    ("01a.6", "full", 28 + 5, "plus one"), ("01a.6", "padding", 5 - 1, "total"),
+    ("01a.6", "padding", 5, "kernel size"),
+    ("01b.1", "entries", 28 * 28, "image size"), ("01b.1", "entries", 9 * 9, "kernel matrix"),
+    ("01b.1", "nonzero", (28 * 28) ** 2, "all"), ("01b.1", "nonzero", 28 * 28, "one per row"),
+    ("01b.1", "free", 28 * 28 * 9, "nonzero"), ("01b.1", "free", 28 * 28, "one per row"),
+    ("01b.2", "answer", "no", "no"), ("01b.3", "answer", "yes", "yes"),
+    ("02.1", "answer", "a", "plus one"), ("02.1", "answer", "c", "full"),
+    ("02.1", "answer", "d", "same"),
+    ("02.2", "padded", out_size(28, 5, p=1), "padding once"),
+    ("02.2", "padded", 28 + 4 - 5, "plus one"),
+    ("02.2", "unpadded", 28 - 5, "plus one"), ("02.2", "unpadded", 28, "kernel not subtracted"),
+    ("02.3", "stride_2", (7 - 3) // 2, "plus one"),
+    ("02.3", "stride_2", math.ceil(7 / 2), "divided the input"),
+    ("02.3", "stride_2", out_size(7, 3), "stride ignored"), ("02.3", "stride_2", "d",
+                                                              "stride ignored"),
+    ("02.3", "stride_1", 7 - 3, "plus one"),
+    ("02.3", "stride_3", (7 - 3) / 3 + 1, "not rounded down"),
+    ("02.3", "stride_3", math.ceil((7 - 3) / 3) + 1, "rounded up"),
+    ("02.3", "stride_3", (7 - 3) / 3, "plus one"),
+    ("02.4", "fits", 2, "two"), ("02.4", "fits", (5 - 2) / 2, "half"),
+    ("02.4", "half", 1, "one"), ("02.4", "half", 3, "three"),
+    ("02.5", "params", nn.Conv2d(3, 96, 11).weight.numel(), "bias forgotten"),
+    ("02.5", "params", n_params(nn.Conv2d(1, 96, 11)), "channels left out"),
+    ("02.5", "params", nn.Conv2d(1, 96, 11).weight.numel(), "channels and bias"),
+    ("02.5", "fc_weights", 227 * 227 * 3 * 96, "outputs as channels"),
+    ("02.5", "fc_weights", 227 * 227 * 3 + 55 * 55 * 96, "added"),
+    ("02.6", "answer", letter_of(F.max_pool2d(A, 2, 2)[0, 0].numpy()), "max"),
+    ("02.6", "answer", letter_of(4 * F.avg_pool2d(A, 2, 2)[0, 0].numpy()), "sum"),
+    ("02.6", "answer", letter_of(F.avg_pool2d(A, 2, 1)[0, 0].numpy()), "stride 1"),
+    ("02.7", "answer", F.max_pool1d(SIGNAL, 3, 1)[0, 0].tolist(), "valid"),
+    ("02.7", "answer", F.max_pool1d(F.pad(SIGNAL, (1, 1), value=-math.inf), 3, 3)[0, 0].tolist(),
+     "stride 3"),
+    ("02.7", "answer", F.avg_pool1d(F.pad(SIGNAL, (1, 1)), 3, 1)[0, 0].tolist(), "average"),
+    ("02.8", "five_3x3", 5 * 3, "kernel sizes added"), ("02.8", "five_3x3", 5 * 2, "plus one"),
+    ("02.8", "five_3x3", 3 ** 5, "multiplied"),
+    ("02.8", "dilated", rf([(3, 1, 1), (3, 1, 1)]), "dilation ignored"),
+    ("02.8", "dilated", 5 + 9, "sizes added"), ("02.8", "dilated", 9, "last layer"),
+    ("03.2", "dweight", (16, 5, 5), "channels left out"),
+    ("03.2", "dweight", (3, 16, 5, 5), "swapped"),
+    ("03.2", "dbias", (16, 32, 32), "per position"),
+    ("03.2", "mults", 16 * 32 * 32 * 5 * 5, "channels left out"),
+    ("03.2", "mults", 32 * 32 * 3 * 5 * 5, "filters left out"),
+    ("03.2", "mults", 16 * 3 * 5 * 5, "per position"),
+    ("03.3", "answer", "both", "both"), ("03.3", "answer", "split", "split"),
+    ("03.3", "answer", "last", "last"),
+    ("04a.1", "answer", 50000, "split"), ("04a.1", "answer", 60000 + 10000, "with test"),
+    ("04a.1", "answer", 60000 * 11 // 12, "our split"),
+    ("04a.2", "answer", n_params(nn.Conv2d(1, 16, 5)), "channels left out"),
+    ("04a.2", "answer", nn.Conv2d(6, 16, 5).weight.numel(), "bias forgotten"),
+    ("04a.3", "size", out_size(28, 5, p=2), "padded"), ("04a.3", "size", 28 - 5, "plus one"),
+    ("04a.3", "fc1_inputs", 16 * 5 * 5, "padded"),
+    ("04a.3", "fc1_inputs", 16 * out_size(out_size(28, 5) // 2, 5) ** 2, "pool forgotten"),
+    ("04a.3", "fc1_params", nn.Linear(256, 120).weight.numel(), "bias forgotten"),
+    ("04a.3", "fc1_params", n_params(nn.Linear(400, 120)), "padded"),
+    ("04a.4", "answer", rf([(5, 1, 1), (2, 1, 1), (5, 1, 1)]), "pool stride ignored"),
+    ("04a.4", "answer", rf([(5, 1, 1), (5, 1, 1)]), "pool left out"),
+    ("04a.4", "answer", 5 * 5, "pixels counted"),
+    ("04a.5", "answer", (6 * 3 + 9 * 4 + 1 * 6) * 25, "bias forgotten"),
+    ("04a.5", "answer", n_params(nn.Conv2d(6, 16, 5)), "full connection"),
+    ("04a.6", "params", "conv2", "conv"), ("04a.6", "params", "fc8", "last dense"),
+    ("04a.6", "macs", "fc6", "dense"), ("04a.6", "macs", "conv1", "first conv"),
+    ("04a.7", "answer", n_params(nn.Conv2d(96, 256, 5)), "no groups"),
+    ("04a.7", "answer", nn.Conv2d(96, 256, 5, groups=2).weight.numel(), "bias forgotten"),
+    ("04a.7", "answer", n_params(nn.Conv2d(96, 128, 5, groups=2)), "filters halved"),
+    ("04b.1", "two_3x3", 9, "one 3x3"), ("04b.1", "two_3x3", 2 * 3, "channels once"),
+    ("04b.1", "one_5x5", 5, "channels once"),
+    ("04b.1", "fewer_percent", 100 * (25 - 18) / 18, "wrong base"),
+    ("04b.1", "fewer_percent", 100 * (1 - 9 / 25), "one 3x3"),
+    ("04b.2", "conv1_1", nn.Conv2d(3, 64, 3).weight.numel(), "bias forgotten"),
+    ("04b.2", "conv1_1", n_params(nn.Conv2d(1, 64, 3)), "channels left out"),
+    ("04b.2", "fc6", nn.Linear(25088, 4096).weight.numel(), "bias forgotten"),
+    ("04b.2", "fc6", 512 * 7 * 7, "inputs"),
+    ("04b.3", "weights", 256 + 64, "added"),
+    ("04b.3", "weights", n_params(nn.Conv2d(256, 64, 1)), "with bias"),
+    ("04b.3", "macs", 256 * 64, "per position"), ("04b.3", "macs", 28 * 28 * 256,
+                                                   "outputs left out"),
+    ("04b.3", "macs", 28 * 28 * 64, "inputs left out"),
+    ("04b.6", "answer", 90, "epochs"), ("04b.6", "answer", 90 * 1.2e6, "images"),
+    ("04b.6", "answer", 1.2e6 / 128, "one epoch"),
+    ("04b.7", "answer", 1e-5, "slide"), ("04b.7", "answer", 1e-3, "ten times more"),
+    ("04c.1", "answer", "no", "no"), ("04c.3", "answer", "ResNet-50", "resnet"),
+    ("04c.3", "vgg16", 15.5e9 / 138.4e6, "inverted"), ("04c.3", "vgg16", 138.4e6 / 15.5e9,
+                                                       "per mac"),
+    ("04c.3", "resnet50", 4.1e9 / 25.6e6, "inverted"), ("04c.3", "resnet50", 25.6e6 / 4.1e9,
+                                                        "per mac"),
+    ("05.1", "recall", precision_score(LAZY_Y, LAZY_PRED), "precision"),
+    ("05.1", "recall", 0, "zero"),
+    ("05.1", "specificity", recall_score(LAZY_Y, LAZY_PRED), "swapped"),
+    ("05.1", "specificity", float(np.mean(LAZY_Y == 0)), "prevalence"),
+    ("05.1", "precision", recall_score(LAZY_Y, LAZY_PRED), "recall"),
+    ("05.1", "precision", float(np.mean(LAZY_Y == 0)), "healthy"),
+    ("05.2", "answer", "accuracy", "accuracy"), ("05.2", "answer", "micro recall", "micro"),
+    ("05.3", "answer", 0.99, "sensitivity"), ("05.3", "answer", 1 / 1000, "prevalence"),
+    ("05.3", "answer", 1 - 0.99, "false positive rate"),
+    ("05.5", "top1", 1 / 10, "accuracy"), ("05.5", "top1", 1, "all"),
+    ("05.5", "top5", (1 - 1 / 10) ** 5, "independent"), ("05.5", "top5", 5 / 100, "accuracy"),
+    ("05.6", "answer", "A", "higher AP"), ("05.6", "answer", "either", "either"),
+]
+
+
+def ask(quiz, part, value):
+    return check_quiz(quiz, **{part: value})[0]
+
+
+@pytest.mark.parametrize("quiz, part, right", RIGHT, ids=[f"{q}-{p}" for q, p, _ in RIGHT])
+def test_right_answer_from_an_oracle_is_accepted(quiz, part, right, capsys):
+    verdict = ask(quiz, part, right)
+    assert verdict.correct, verdict.message
+    assert capsys.readouterr().out.startswith("✔")
+
+
+@pytest.mark.parametrize("quiz, part, wrong, name", WRONG,
+                         ids=[f"{q}-{p}-{n}" for q, p, _, n in WRONG])
+def test_each_misconception_is_named(quiz, part, wrong, name, capsys):
+    verdict = ask(quiz, part, wrong)
+    assert not verdict.correct
+    assert verdict.mistake == name, verdict.message
+    message = dict((m.name, m.message) for m in QUIZZES[quiz].parts[part].mistakes)[name]
+    assert message in verdict.message
+    assert capsys.readouterr().out.startswith("✘")
+
+
+def test_every_part_has_an_oracle_and_two_misconceptions_per_quiz():
+    covered = {(q, p) for q, p, _ in RIGHT}
+    named = {(q, p, n) for q, p, _, n in WRONG}
+    for quiz_id, quiz in QUIZZES.items():
+        count = 0
+        for part, spec in quiz.parts.items():
+            assert (quiz_id, part) in covered, (quiz_id, part)
+            for m in spec.mistakes:
+                assert (quiz_id, part, m.name) in named, (quiz_id, part, m.name)
+                count += 1
+        yes_no = all(isinstance(s.right, str) and s.right in ("yes", "no")
+                     for s in quiz.parts.values())
+        assert count >= (1 if yes_no else 2), quiz_id
+
+
+def test_the_quiz_ids_follow_the_notebook_convention():
+    import re
+    assert all(re.fullmatch(r"0[1-5][abc]?\.\d+", q) for q in QUIZZES)
+
+
+def test_unrecognised_answer_gets_a_generic_message():
+    verdict = ask("02.5", "params", 34000)
+    assert verdict.mistake is None and "too small" in verdict.message
+    verdict = ask("02.5", "params", 349440)
+    assert "power of ten" in verdict.message
+    verdict = ask("02.7", "answer", [5, 6, 6, 7, 9, 9, 9])
+    assert "entry 3" in verdict.message
+    verdict = ask("02.7", "answer", [5, 6])
+    assert "7 numbers, got 2" in verdict.message
+    assert ask("02.1", "answer", "e").message.endswith("reread the options.")
+
+
+def test_blank_answer():
+    verdict = check_quiz("02.1", None)[0]
+    assert verdict.mistake == "blank" and not verdict
+
+
+def test_rounded_answers_within_the_stated_tolerance():
+    assert ask("05.3", "answer", 0.09).correct
+    assert ask("04b.6", "answer", 844000).correct
+    assert not ask("05.3", "answer", 0.1).correct
+
+
+def test_bad_arguments_name_the_parameter():
+    with pytest.raises(ValueError, match="quiz_id must be one of"):
+        check_quiz("99.1", 3)
+    with pytest.raises(ValueError, match="has no part 'stride_4'"):
+        check_quiz("02.3", stride_4=1)
+    with pytest.raises(ValueError, match="several parts"):
+        check_quiz("02.3", 3)
+    with pytest.raises(TypeError, match="answer must be"):
+        check_quiz("02.1", {"b": 1})
+
+
+def test_check_answer_on_its_own():
+    m = [Mistake("plus one", 23, "the + 1 is missing")]
+    assert check_answer("x", 23, 24, m, quiet=True).mistake == "plus one"
+    assert normalise_answer(" (B) ") == "b"
+    assert normalise_answer(np.array([[1, 2]])) == (1.0, 2.0)
+    with pytest.raises(TypeError, match="answer must be"):
+        normalise_answer(True)
+
+
+def test_messages_do_not_speak_of_a_lecture_the_student_attended():
+    for quiz in QUIZZES.values():
+        for part in quiz.parts.values():
+            for m in part.mistakes:
+                for phrase in ("the lecture", "the slide", "this lecture", "the deck"):
+                    assert phrase not in m.message, (m.name, phrase)
