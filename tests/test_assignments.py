@@ -79,6 +79,42 @@ def test_student_version_holds_no_solution_and_no_hidden_test(name):
                for c in student.cells if c.cell_type == "code")
 
 
+
+def _rubric_cells(notebook):
+    return [c for c in notebook.cells if c.cell_type == "markdown"
+            and c.source.startswith("**Rubric")]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_written_question_has_a_rubric_for_the_instructor_only(name):
+    source = nbformat.read(SOURCES / name, as_version=4)
+    cells = source.cells
+    written = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and _meta(c).get("grade")]
+    assert written, "the assignment has written questions"
+    for i in written:
+        # Right after its question: the rubric, tagged for the instructor, with the question's
+        # points, what earns each point, a model answer and the usual wrong answers.
+        rubric = cells[i + 1]
+        points = _meta(cells[i])["points"]
+        assert rubric.source.startswith("**Rubric"), f"no rubric after {cells[i].id}"
+        assert "instructor" in rubric.metadata.get("tags", [])
+        assert f"({points} point" in rubric.source.split("\n")[0]
+        assert "Model answer" in rubric.source and "Usual wrong answers" in rubric.source
+    assert len(_rubric_cells(source)) == len(written)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_student_version_holds_no_rubric(name):
+    source = nbformat.read(SOURCES / name, as_version=4)
+    student = nbformat.read(ASSIGNMENTS / name, as_version=4)
+    text = "\n".join(cell.source for cell in student.cells)
+    assert "Rubric" not in text
+    # No sentence of a rubric (its lines of some length) reaches the student.
+    rubric_lines = {line.strip(" -") for cell in _rubric_cells(source)
+                    for line in cell.source.split("\n") if len(line.strip(" -")) > 30}
+    assert len(rubric_lines) > 10
+    assert not [line for line in rubric_lines if line in text]
+
 @pytest.mark.parametrize("name", NAMES)
 def test_source_is_a_well_formed_executed_instructor_notebook(name):
     source = nbformat.read(SOURCES / name, as_version=4)
