@@ -53,6 +53,12 @@ def test_small_rotation_equals_torchvision():
     # Both turn anticlockwise about the centre; they differ only in interpolation details.
     assert (got - expected).abs().mean() < 0.02
     assert np.corrcoef(got.flatten(), expected.flatten())[0, 1] > 0.97
+    # A wide image: x and y are scaled to [-1, 1] separately, so the turn must undo that.
+    x = torch.zeros(1, 1, 20, 36)
+    x[..., 4:16, 16:20] = 1.0
+    got = affine(x, 30.0, (0.0, 0.0))
+    expected = TF.rotate(x, 30.0, interpolation=TF.InterpolationMode.BILINEAR)
+    assert np.corrcoef(got.flatten(), expected.flatten())[0, 1] > 0.97
 
 
 def test_random_affine_draws_within_range_and_is_reproducible(images):
