@@ -57,7 +57,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 _LAZY = ("models", "train", "device", "torch_ops", "viz", "widgets", "landscape", "deconvnet",
-         "segmentation", "selfcheck")
+         "segmentation", "selfcheck", "gradcam", "augment")
 _LAZY_NAMES = {"fit": "train", "evaluate": "train", "predict": "train"}
 
 
