@@ -61,7 +61,7 @@ __all__ = [
 __version__ = "0.1.0"
 
 _LAZY = ("models", "train", "device", "torch_ops", "viz", "widgets", "landscape", "deconvnet",
-         "segmentation", "selfcheck", "adversarial", "detection")
+         "segmentation", "selfcheck", "adversarial", "detection", "gradcam", "augment")
 _LAZY_NAMES = {"fit": "train", "evaluate": "train", "predict": "train"}
 
 
