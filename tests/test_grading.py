@@ -321,7 +321,8 @@ def test_student_code_sees_no_secret_and_no_hidden_test(assignment, tmp_path, mo
     feedback = nbformat.reads(result.feedback, as_version=4)
     outputs = json.dumps([c.get("outputs", []) for c in feedback.cells])
     assert "s3cr3t-token" not in outputs and "square(-3)" not in outputs
-    assert outputs.count("PermissionError") >= 3
+    # refused by the file guard, or not there at all (the sandbox mounts none of it)
+    assert outputs.count("PermissionError") + outputs.count("FileNotFoundError") >= 3
     printed_env = feedback.cells[4].outputs[0].text
     assert "CNNLIB_FAST" in printed_env and "COURSE_API_TOKEN" not in printed_env
     assert "found 0 []" in printed_env and "found 1 []" in printed_env
