@@ -185,8 +185,8 @@ class Sandbox:
         self.cgroup = None
 
     # ---------------------------------------------------------------- start
-    def argv(self, connection_file, info_fd=3):
-        """The ``bwrap`` command line (the kernel inside it)."""
+    def argv(self, connection_file, info_fd=3, command=None):
+        """The ``bwrap`` command line: the kernel inside it, or ``command`` (a list)."""
         lim = self.limits
         argv = [bwrap_path(), "--unshare-all", "--die-with-parent", "--new-session",
                 "--cap-drop", "ALL", "--hostname", "sandbox",
@@ -220,11 +220,11 @@ class Sandbox:
         argv += ["--chdir", "/home/student", "--clearenv"]
         for key, value in self.env.items():
             argv += ["--setenv", key, value]
-        argv += ["--info-fd", str(info_fd), "--",
-                 sys.executable, "-I", "-B", "/opt/grader/_kernel.py",
-                 "--path", "/opt/course", "--scratch", "/scratch",
-                 "--submission", "/submission", "-f", "/run/kernel/connection.json"]
-        return argv
+        argv += ["--info-fd", str(info_fd), "--"]
+        return argv + (command or [
+            sys.executable, "-I", "-B", "/opt/grader/_kernel.py", "--path", "/opt/course",
+            "--scratch", "/scratch", "--submission", "/submission", "-f",
+            "/run/kernel/connection.json"])
 
     @staticmethod
     def _fontlists():
@@ -255,8 +255,8 @@ class Sandbox:
             n = lim["processes"] + len(os.listdir("/proc"))
             resource.setrlimit(resource.RLIMIT_NPROC, (n, n))
 
-    def start(self):
-        """Start the kernel; return its connection info as the grader must use it."""
+    def start(self, command=None):
+        """Start the kernel (or ``command``); return the connection info the grader uses."""
         from jupyter_client.connect import write_connection_file
         self.private = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / (
             "grader-" + uuid.uuid4().hex)
@@ -273,7 +273,8 @@ class Sandbox:
         os.set_inheritable(write, True)
         try:
             self.process = subprocess.Popen(
-                self.argv(connection, write), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                self.argv(connection, write, command), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE if command else subprocess.DEVNULL,
                 stderr=open(self.private / "stderr", "wb"), pass_fds=(write,),
                 preexec_fn=self._limit, start_new_session=True, env={})
         finally:
