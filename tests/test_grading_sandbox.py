@@ -35,11 +35,19 @@ def _run(tmp_path, code, timeout=60, **limits):
         box.stop()
 
 
+NAMESPACES = ("net", "pid", "ipc", "user", "uts", "mnt")
+
+
 @needs_bwrap
-def test_no_network_only_loopback(tmp_path):
-    code, out = _run(tmp_path, "print(sorted(l.split(':')[0].strip() for l in "
+def test_own_namespaces_so_no_network_and_no_other_process(tmp_path):
+    code, out = _run(tmp_path, "import os\nprint(' '.join(os.readlink('/proc/self/ns/' + n) "
+                               f"for n in {NAMESPACES!r}))\n"
+                               "print(sorted(l.split(':')[0].strip() for l in "
                                "open('/proc/net/dev').readlines()[2:]))")
-    assert (code, out.strip()) == (0, "['lo']")
+    inside, interfaces = out.split("\n")[:2]
+    outside = [os.readlink(f"/proc/self/ns/{n}") for n in NAMESPACES]
+    assert code == 0 and interfaces == "['lo']"
+    assert [a == b for a, b in zip(inside.split(), outside)] == [False] * len(NAMESPACES)
 
 
 @needs_bwrap
