@@ -18,8 +18,12 @@ installs an audit hook (PEP 578; it cannot be removed again) that refuses
   through ``ctypes``.
 
 The environment the grader gives the kernel is already clean (no secrets).  The hook
-stops Python code; native code could still get around it, so grading for stakes
-belongs in a container or virtual machine as well (see the README).
+stops Python code only; native code can get around it.  The grader therefore runs this
+file inside a bubblewrap sandbox (``sandbox.py``: ``--submission`` and ``--path`` then
+say where the submission and cnnlib are mounted, the kernel starts in an empty folder
+and the submission's files are copied to ``--scratch`` only once ipykernel has
+started), and judges the graded cells outside it; the hook is a second line there,
+and the only one with ``--trusted``.
 """
 import os
 import resource
