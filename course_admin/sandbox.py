@@ -149,7 +149,7 @@ class _Cgroup:
 
     def remove(self):
         for d in self.dirs:
-            for _ in range(20):
+            for _ in range(100):             # killed processes take a moment to go
                 try:
                     d.rmdir()
                     break
