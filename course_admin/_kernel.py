@@ -18,8 +18,12 @@ installs an audit hook (PEP 578; it cannot be removed again) that refuses
   through ``ctypes``.
 
 The environment the grader gives the kernel is already clean (no secrets).  The hook
-stops Python code; native code could still get around it, so grading for stakes
-belongs in a container or virtual machine as well (see the README).
+stops Python code only; native code can get around it.  The grader therefore runs this
+file inside a bubblewrap sandbox (``sandbox.py``: ``--submission`` and ``--path`` then
+say where the submission and cnnlib are mounted, the kernel starts in an empty folder
+and the submission's files are copied to ``--scratch`` only once ipykernel has
+started), and judges the graded cells outside it; the hook is a second line there,
+and the only one with ``--trusted``.
 """
 import os
 import resource
@@ -46,8 +50,8 @@ def _inside(path, root):
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def make_guard(scratch, deny):
-    """The audit hook: ``scratch`` may be written, ``deny`` may not even be read."""
+def make_guard(scratch, deny, writable=None):
+    """The audit hook: ``scratch`` (and ``writable``) may be written, ``deny`` not even read."""
     scratch = os.path.realpath(scratch)
     deny = [os.path.realpath(d) for d in deny]
     # The Python installation the kernel runs on stays readable even where it lies inside
@@ -56,7 +60,7 @@ def make_guard(scratch, deny):
     installation = sorted({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix,
                                                           sys.exec_prefix)})
     own = str(os.getpid())
-    writable = [scratch, "/dev/null"]
+    writable = [os.path.realpath(w) for w in (writable or [scratch])] + ["/dev/null"]
 
     def real(path):
         if isinstance(path, int):
@@ -107,28 +111,55 @@ def make_guard(scratch, deny):
 
 
 def main(argv):
-    scratch, deny, rest, i = None, [], [], 0
+    scratch, submission, paths, deny, rest, i = None, None, [], [], [], 0
     while i < len(argv):
-        if argv[i] == "--scratch":
-            scratch, i = argv[i + 1], i + 2
-        elif argv[i] == "--deny":
-            deny.append(argv[i + 1])
+        if argv[i] in ("--scratch", "--submission", "--path", "--deny"):
+            value = argv[i + 1]
+            if argv[i] == "--scratch":
+                scratch = value
+            elif argv[i] == "--submission":
+                submission = value
+            elif argv[i] == "--path":
+                paths.append(value)
+            else:
+                deny.append(value)
             i += 2
         else:
             rest.append(argv[i])
             i += 1
     if scratch is None:
-        raise SystemExit("usage: _kernel.py --scratch DIR [--deny PATH ...] -f CONNECTION_FILE")
-    # The student's folder, not this one, is the first place imports look.
-    sys.path[0] = scratch
-    os.chdir(scratch)
+        raise SystemExit("usage: _kernel.py --scratch DIR [--submission DIR] [--path DIR] "
+                         "[--deny PATH ...] -f CONNECTION_FILE")
+    # cnnlib as the grader mounted it, not through an editable install's finder (the
+    # repository it points to is not in the sandbox).
+    sys.meta_path[:] = [f for f in sys.meta_path
+                        if not type(f).__module__.startswith("__editable__")]
+    sys.path[:0] = paths
+    if submission is None:            # the old layout: the scratch folder is the start folder
+        sys.path[0:0] = [scratch]
+        os.chdir(scratch)
+    # Otherwise the kernel starts in an empty folder (the sandbox's home): nothing handed
+    # in (a comm.py, an IPython startup file) can be imported while ipykernel starts.
     size = 512 * 2 ** 20                 # no file larger than 512 MB (a full disk harms all)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if hard == resource.RLIM_INFINITY or hard > size:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
     from ipykernel.kernelapp import IPKernelApp
     app = IPKernelApp.instance()
     app.initialize([sys.argv[0]] + rest)          # reads the connection file
     sys.argv = [sys.argv[0]]
-    sys.addaudithook(make_guard(scratch, deny))
+    if submission is not None:
+        import shutil
+        shutil.copytree(submission, scratch, dirs_exist_ok=True)
+        os.chdir(scratch)
+        # The submission's own modules are found, after the standard library and the
+        # installed packages: a numpy.py or comm.py handed in shadows nothing.
+        while "" in sys.path:
+            sys.path.remove("")
+        sys.path.append(scratch)
+    writable = [scratch] if submission is None else [scratch, "/tmp", "/dev/shm",
+                                                      os.path.expanduser("~")]
+    sys.addaudithook(make_guard(scratch, deny, writable))
     app.start()
 
 

@@ -1,4 +1,4 @@
-"""Grade a class: every submission in its own process, scratch folder and guarded kernel.
+"""Grade a class: every submission in its own operating-system sandbox, verdicts outside it.
 
 Layout of the submissions (nbgrader's ``submitted/`` folder has it)::
 
@@ -8,41 +8,60 @@ Each notebook is matched to an assignment by its cells (the ``grade_id`` of the
 nbgrader metadata), not by its file name, so "Save As" under one's own name is fine.
 For each student and assignment the latest matching notebook is graded:
 
-1. the submission's folder (its notebook and any module beside it) is copied to a
-   new scratch folder; nothing else is there: no instructor file, no hidden test;
-2. the instructor source is read once, before any student code runs, and kept in
+1. the instructor source is read once, before any student code runs, and kept in
    memory; the locked cells (set-up, self-checks, graded tests) are put back as the
    students see them, without the hidden tests;
-3. a kernel starts in the scratch folder with a clean environment (no variable of
-   the grader's but the few it needs) behind a file guard (``_kernel.py``): it may
-   write only in the scratch folder, and cannot read the instructor sources, the
-   other submissions or the marks;
-4. the cells run one by one with a hard per-cell timeout: a cell over the limit
-   (even one that ignores Ctrl-C) gets its kernel and every process of it killed,
-   and the submission's status is ``timeout``;
-5. right after each graded cell, its full instructor version (visible and hidden
-   tests) runs as a *user expression* of the kernel: IPython's input transformers,
-   AST transformers and custom exception handlers do not apply there, and the grader
-   reads pass or fail from the kernel's reply, not from what the notebook shows;
-6. the feedback notebook is the executed student version: no hidden test in it,
-   and any output line that quotes one is removed.
+2. the submission's folder (its notebook and any module beside it) is copied to a new
+   folder and a kernel starts in a bubblewrap sandbox (:mod:`course_admin.sandbox`):
+   no network, its own processes, a private ``/tmp``, the Python environment and
+   ``cnnlib`` read-only, the submission's files copied into a size-capped scratch
+   folder, nothing of the repository, the instructor sources, the marks or the other
+   submissions mounted, limits on memory, processes, CPU time and file size.  It
+   starts in an empty folder with an empty ``HOME`` and ``IPYTHONDIR``, so nothing
+   handed in (a ``comm.py``, an IPython startup file) runs while ipykernel starts;
+3. the cells run one by one with a hard per-cell timeout.  A cell over the limit
+   costs only itself: the sandbox is killed, a new one replays the cells that ran
+   before (set-up and the student's definitions) and grading goes on with the next
+   cell (at most ``MAX_RESTARTS`` times and ``budget`` seconds per submission);
+4. right after each graded cell, its :class:`~course_admin.checks.Check` judges it in
+   the grader's process: fresh random inputs go to the kernel as plain data, the
+   student's outputs come back as plain data (never pickle) and are compared with a
+   reference the grader computes itself; the kernel only computes.  Tasks that must
+   be written in NumPy score 0 with a note when their solution cells reach cnnlib's,
+   PyTorch's or SciPy's layers (read from the code, outside the sandbox:
+   :mod:`cnnlib.selfcheck.numpy_only`).  An assignment without checks (a lecturer's
+   own) falls back to running its hidden tests in the kernel, and says so in the note;
+5. the feedback notebook is the executed student version with a summary cell: no
+   hidden test and no expected value in it.
 
 The marks: one CSV per assignment, ``<out>/<assignment>.csv``, one row per student
-(``student_id``, points per graded task, ``total``, ``max_total``, ``status``,
-``note``), written as each submission finishes.  ``status`` is ``graded``,
-``timeout``, ``unreadable`` (not a notebook) or ``not found``.  Written answers are
-marked by hand (their columns are left empty).
+(``student_id``, points per graded task, ``total``, ``max_total``, written answers,
+``status``, ``note``).  Only the grader's process writes them.  A run *merges* its
+rows into the existing file by student id (the file is replaced atomically, the
+previous one kept as ``<assignment>.csv.bak``, and ``<out>/grading.log`` gets a line
+per changed row), so regrading one student changes that row only; a ``not found``
+never replaces a mark, and an assignment nobody handed in leaves its file as it is.
+``status`` is one of ``STATUSES``.  Written answers are marked by hand (their columns
+are left empty).
+
+Without a working bubblewrap the grader refuses to grade (see
+:data:`course_admin.sandbox.NO_BWRAP_MESSAGE`) unless ``--trusted`` is given, for a
+lecturer's own notebooks: then the kernel runs behind the old in-process file guard
+(``_kernel.py``), which native code can get around.
 
 Command line::
 
     python -m course_admin.grade SUBMISSIONS --out marks/ [--workers 2] [--timeout 120]
         [--feedback feedback/] [--source-dir notebooks/assignments/source] [--students ids.txt]
+        [--trusted]
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import dataclasses
+import datetime
+import io
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -50,6 +69,7 @@ import os
 import pathlib
 import queue
 import re
+import secrets
 import shutil
 import sys
 import tempfile
@@ -60,13 +80,14 @@ import nbformat
 from .generate import FAST_ENV, SOURCES, hidden_lines, student_notebook
 
 __all__ = ["STATUSES", "Assignment", "Result", "load_assignments", "find_submissions",
-           "grade_notebook", "grade_class", "main"]
+           "grade_notebook", "grade_class", "main", "SandboxUnavailable"]
 
-STATUSES = ("graded", "timeout", "unreadable", "not found")
+STATUSES = ("graded", "timeout", "unreadable", "malformed", "no graded cells", "not found")
+MAX_RESTARTS = 6                 # sandboxes started again after a timeout, per submission
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")        # colour codes in tracebacks
 KERNEL = pathlib.Path(__file__).resolve().with_name("_kernel.py")
-# What a kernel may see of the grader's environment: nothing secret, only what finds
-# Python, the course library and its data.
+# What a trusted kernel may see of the grader's environment: nothing secret, only what
+# finds Python, the course library and its data.
 PASSED_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "CNNLIB_DATA")
 CREDENTIALS = (".ssh", ".aws", ".gnupg", ".netrc", ".git-credentials", ".docker", ".kube",
                ".config/gh", ".kaggle", ".jupyter", ".local/share/jupyter/runtime")
@@ -76,12 +97,42 @@ SUSPICIOUS = ("get_ipython", "set_custom_exc", "input_transformers", "ast_transf
               "sys.modules", "np.testing.", "builtins", "__import__", "ctypes", "/proc/")
 
 
+class SandboxUnavailable(RuntimeError):
+    """Untrusted grading was asked for where bubblewrap cannot isolate the kernel."""
+
+
 # --------------------------------------------------------------------------- assignments
 def _meta(cell) -> dict:
     """``metadata.nbgrader`` of a cell, or {} when missing or not a dict (a tampered file)."""
     meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
     meta = meta.get("nbgrader", {}) if isinstance(meta, dict) else {}
     return meta if isinstance(meta, dict) else {}
+
+
+def _gid(cell):
+    """The cell's ``grade_id`` if it is a string, else None (a list, a number: tampered)."""
+    gid = _meta(cell).get("grade_id")
+    return gid if isinstance(gid, str) and gid else None
+
+
+def _malformed(nb):
+    """Cells whose grader metadata has the wrong types (a short description), or []."""
+    bad = []
+    for i, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}) if isinstance(cell, dict) else {}
+        raw = meta.get("nbgrader") if isinstance(meta, dict) else None
+        if raw is None:
+            continue
+        if not isinstance(raw, dict):
+            bad.append(f"cell {i}: nbgrader metadata is a {type(raw).__name__}")
+            continue
+        gid = raw.get("grade_id")
+        if gid is not None and not (isinstance(gid, str) and gid):
+            bad.append(f"cell {i}: grade_id is a {type(gid).__name__}")
+        for key in ("grade", "solution", "locked"):
+            if key in raw and not isinstance(raw[key], bool):
+                bad.append(f"cell {i}: {key} is a {type(raw[key]).__name__}")
+    return bad
 
 
 @dataclasses.dataclass
@@ -95,13 +146,28 @@ class Assignment:
     manual: dict                    # grade_id -> points, written answers in order
     locked: dict                    # grade_id -> (cell type, student-visible source)
     hidden: list                    # stripped lines of every hidden test (for redaction)
+    checks: dict | None = None      # grade_id -> Check judged by the grader (None: none)
+    source_dir: str | None = None   # where the checks were found (to load them again)
+
+    def __getstate__(self):             # to a worker process: checks are loaded there again
+        state = dict(self.__dict__)
+        state["checks"] = state["checks"] is not None
+        return state
+
+    def __setstate__(self, state):
+        if state["checks"] is True:
+            from .checks import load_checks
+            state["checks"] = load_checks(state["name"], state["source_dir"])
+        elif state["checks"] is False:
+            state["checks"] = None
+        self.__dict__.update(state)
 
     @property
     def max_total(self) -> float:
         return float(sum(self.points.values()))
 
     @classmethod
-    def from_notebook(cls, name, nb):
+    def from_notebook(cls, name, nb, checks=None, source_dir=None):
         student = student_notebook(nb)
         visible = {_meta(c)["grade_id"]: (c.cell_type, c.source) for c in student.cells
                    if _meta(c)}
@@ -121,17 +187,22 @@ class Assignment:
                 manual[gid] = float(meta.get("points", 0))
             if meta.get("locked") and not meta.get("solution"):
                 locked[gid] = visible[gid]
-        return cls(name, student, tests, points, manual, locked, sorted(hidden))
+        if checks is not None and set(checks) != set(points):
+            raise ValueError(f"{name}: the checks judge {sorted(checks)} but the graded cells "
+                             f"are {sorted(points)}")
+        return cls(name, student, tests, points, manual, locked, sorted(hidden), checks,
+                   None if source_dir is None else str(source_dir))
 
 
 def load_assignments(source_dir=SOURCES) -> dict:
     """``{name: Assignment}`` for every ``*.ipynb`` in ``source_dir``."""
+    from .checks import load_checks
     sources = sorted(pathlib.Path(source_dir).glob("*.ipynb"))
     if not sources:
         raise FileNotFoundError(f"no instructor notebooks (*.ipynb) in {source_dir}")
-    return {p.stem: Assignment.from_notebook(p.stem, nbformat.read(p, as_version=4))
+    return {p.stem: Assignment.from_notebook(p.stem, nbformat.read(p, as_version=4),
+                                             load_checks(p.stem, source_dir), source_dir)
             for p in sources}
-
 
 def _read_notebook(path):
     """The notebook at ``path``, or None if it is not one (not JSON, a list, ``{}``...)."""
@@ -157,7 +228,7 @@ def _read_notebook(path):
 
 def match(nb, assignments):
     """The name of the assignment ``nb`` is a copy of (most of its graded cells), or None."""
-    ids = {_meta(c).get("grade_id") for c in nb.cells}
+    ids = {_gid(c) for c in nb.cells} - {None}
     best, best_share = None, 0.5
     for name, assignment in assignments.items():
         wanted = set(assignment.points) | set(assignment.locked)
@@ -178,36 +249,56 @@ class Job:
 
 
 def find_submissions(root, assignments, students=()):
-    """One :class:`Job` per student and assignment (to grade, or with its status)."""
+    """One :class:`Job` per student and assignment (to grade, or with its status).
+
+    A notebook that matches no assignment is reported under the assignment its file
+    name suggests (or under every assignment when the student handed in nothing else):
+    ``unreadable`` (not a notebook), ``malformed`` (grader metadata of the wrong types)
+    or ``no graded cells``.
+    """
     root = pathlib.Path(root)
     folders = {p.name: p for p in sorted(root.iterdir()) if p.is_dir()
                and not p.name.startswith(".")}
     jobs = []
     for student in sorted(set(folders) | set(students)):
-        found, unreadable = {name: [] for name in assignments}, []
+        found, bad = {name: [] for name in assignments}, []
         if student in folders:
             for path in sorted(folders[student].rglob("*.ipynb")):
                 if ".ipynb_checkpoints" in path.parts:
                     continue
                 nb = _read_notebook(path)
-                name = match(nb, assignments) if nb is not None else None
                 if nb is None:
-                    unreadable.append(path)
-                elif name:
-                    found[name].append(path)
+                    bad.append((path, "unreadable", f"{path.name} is not a notebook "
+                                                    f"(Jupyter JSON)"))
+                    continue
+                name = match(nb, assignments)
+                broken = _malformed(nb)
+                if name:
+                    found[name].append((path, broken))
+                elif broken:
+                    bad.append((path, "malformed", f"{path.name}: grader metadata of the "
+                                                   f"wrong type ({'; '.join(broken[:3])})"))
+                else:
+                    bad.append((path, "no graded cells", f"{path.name} has none of the "
+                                                         f"assignment's graded cells"))
         for name in assignments:
             if found[name]:
-                latest = max(found[name], key=lambda p: (p.stat().st_mtime, str(p)))
-                note = (f"{len(found[name])} notebooks of this assignment; graded the latest, "
-                        f"{latest.name}" if len(found[name]) > 1 else "")
-                jobs.append(Job(student, name, str(latest), note=note))
+                latest, broken = max(found[name], key=lambda pb: (pb[0].stat().st_mtime,
+                                                                  str(pb[0])))
+                notes = []
+                if len(found[name]) > 1:
+                    notes.append(f"{len(found[name])} notebooks of this assignment; graded "
+                                 f"the latest, {latest.name}")
+                if broken:
+                    notes.append("grader metadata of the wrong type, those cells count as "
+                                 "missing: " + "; ".join(broken[:3]))
+                jobs.append(Job(student, name, str(latest), note="; ".join(notes)))
                 continue
             number = name.split("_", 1)[0]
-            named = [p for p in unreadable if name in p.name or p.name.startswith(number)]
-            if named or (unreadable and not any(found.values())):
-                bad = named or unreadable
-                jobs.append(Job(student, name, None, "unreadable",
-                                f"{bad[0].name} is not a notebook (Jupyter JSON)"))
+            named = [b for b in bad if name in b[0].name or b[0].name.startswith(number)]
+            if named or (bad and not any(found.values())):
+                _, status, note = (named or bad)[0]
+                jobs.append(Job(student, name, None, status, note))
             else:
                 jobs.append(Job(student, name, None, "not found",
                                 "no notebook of this assignment"))
@@ -315,7 +406,7 @@ def _redact(nb, hidden):
 def _summary_cell(result, assignment):
     def why(gid):
         text = result.messages.get(gid, "passed")
-        if any(h in text for h in assignment.hidden):
+        if any(h in text for h in assignment.hidden if len(h) > 8):
             text = text.split(":", 1)[0] + " (in a hidden test)"
         return text.replace("|", "/").replace("\n", " ")
 
@@ -328,59 +419,94 @@ def _summary_cell(result, assignment):
     return nbformat.v4.new_markdown_cell(text, metadata={"tags": ["feedback"]})
 
 
-def grade_notebook(path, assignment, timeout=120, fast=True, deny=(), threads=1,
-                   student="", keep_feedback=True):
-    """Grade one notebook against ``assignment`` (an :class:`Assignment`) and clean up.
+def _sandbox_env(fast, threads):
+    """The sandboxed kernel's whole environment (paths inside the sandbox)."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+           "HOME": "/home/student", "IPYTHONDIR": "/home/student/.ipython",
+           "MPLCONFIGDIR": "/home/student/.config/matplotlib",
+           "XDG_CACHE_HOME": "/home/student/.cache", "TMPDIR": "/tmp",
+           "JUPYTER_RUNTIME_DIR": "/home/student/.runtime",
+           "PYTHONDONTWRITEBYTECODE": "1", "CNNLIB_OFFLINE": "1"}
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env[var] = str(threads)
+    if fast:
+        env[FAST_ENV] = "1"
+    return env
 
-    Parameters
-    ----------
-    path : path
-        The submitted notebook; its folder is copied to a scratch folder.
-    assignment : Assignment
-    timeout : float
-        Seconds per cell: a cell over it has its kernel killed; status ``timeout``.
-    fast : bool
-        Run with ``CNNLIB_FAST=1`` (short training).
-    deny : sequence of paths
-        Folders the kernel may not read (besides ``/proc`` of other processes).
-    threads : int
-        Threads per kernel for NumPy and PyTorch.
 
-    Returns
-    -------
-    Result
-        Never raises because of the submission: an unreadable file, a crash, a dead
-        kernel or a timeout are statuses and notes.
-    """
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import KernelManager
+class _SandboxedKernel:
+    """A kernel in a bubblewrap sandbox (:class:`course_admin.sandbox.Sandbox`)."""
 
-    start = time.perf_counter()
-    result = Result(student, assignment.name, {gid: 0.0 for gid in assignment.points},
-                    assignment.max_total)
-    nb = _read_notebook(path)
-    if nb is None:
-        result.status, result.note = "unreadable", f"{pathlib.Path(path).name} is not a notebook"
-        return result
-    private = tempfile.mkdtemp(prefix="grader-")          # connection file, kernel spec
-    scratch = tempfile.mkdtemp(prefix="submission-")
-    km = None
-    try:
-        _copy_submission(path, scratch)
-        env = _kernel_env(scratch, fast, threads)
+    def __init__(self, folder, fast, threads, limits):
+        from .sandbox import Sandbox
+        self.sandbox = Sandbox(folder, _sandbox_env(fast, threads), **limits)
+        self.client = None
+
+    def start(self):
+        from jupyter_client.blocking import BlockingKernelClient
+        info = self.sandbox.start()
+        self.client = BlockingKernelClient()
+        self.client.load_connection_info(info)
+        self.client.start_channels()
+        # Not client.wait_for_ready: without a kernel manager it takes a heartbeat not
+        # yet beating (the sockets appear a moment after the sandbox starts) for death.
+        deadline = time.monotonic() + 90
+        while True:
+            if not self.sandbox.is_alive():
+                raise RuntimeError("the sandboxed kernel did not start: "
+                                   + self.sandbox.stderr()[-500:])
+            if time.monotonic() > deadline:
+                raise RuntimeError("the sandboxed kernel did not answer in 90 s")
+            msg_id = self.client.kernel_info()
+            try:
+                end = time.monotonic() + 2
+                while time.monotonic() < end:
+                    msg = self.client.get_shell_msg(timeout=max(0.01, end - time.monotonic()))
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        break
+                else:
+                    continue
+                break
+            except queue.Empty:
+                continue
+        while True:                                  # drop the start-up's iopub messages
+            try:
+                self.client.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                break
+
+    def is_alive(self):
+        return self.sandbox.is_alive()
+
+    def stop(self):
+        if self.client is not None:
+            try:
+                self.client.stop_channels()
+            except Exception:
+                pass
+            self.client = None
+        self.sandbox.stop()
+
+
+class _TrustedKernel:
+    """The kernel as a plain process behind ``_kernel.py``'s file guard (``--trusted``)."""
+
+    def __init__(self, folder, fast, threads, deny):
+        self.folder, self.fast, self.threads, self.deny = folder, fast, threads, deny
+        self.km = self.client = self.private = None
+
+    def start(self):
+        from jupyter_client.kernelspec import KernelSpecManager
+        from jupyter_client.manager import KernelManager
+        self.private = tempfile.mkdtemp(prefix="grader-")      # connection file, kernel spec
+        scratch = tempfile.mkdtemp(prefix="submission-")
+        self.scratch = scratch
+        shutil.copytree(self.folder, scratch, dirs_exist_ok=True)
+        env = _kernel_env(scratch, self.fast, self.threads)
         _copy_matplotlib_cache(env["MPLCONFIGDIR"])
-        for cell in nb.cells:
-            gid = _meta(cell).get("grade_id")
-            if gid in assignment.locked:
-                cell["cell_type"], cell["source"] = assignment.locked[gid]
-            if cell.get("cell_type") == "code":
-                cell["outputs"], cell["execution_count"] = [], None
-            else:
-                cell.pop("outputs", None)
-                cell.pop("execution_count", None)
-        denied = [str(pathlib.Path(d).resolve()) for d in deny] + [private] + [
+        denied = [str(pathlib.Path(d).resolve()) for d in self.deny] + [self.private] + [
             os.path.join(os.path.expanduser("~"), c) for c in CREDENTIALS]
-        spec = pathlib.Path(private) / "kernels" / "grader"
+        spec = pathlib.Path(self.private) / "kernels" / "grader"
         spec.mkdir(parents=True)
         argv = [sys.executable, str(KERNEL), "--scratch", scratch]
         for d in denied:
@@ -388,32 +514,110 @@ def grade_notebook(path, assignment, timeout=120, fast=True, deny=(), threads=1,
         (spec / "kernel.json").write_text(json.dumps({
             "argv": argv + ["-f", "{connection_file}"], "display_name": "grader",
             "language": "python"}))
-        km = KernelManager(kernel_name="grader",
-                           kernel_spec_manager=KernelSpecManager(
-                               kernel_dirs=[str(spec.parent)]),
-                           connection_file=os.path.join(private, "connection.json"))
-        km.start_kernel(env=env, cwd=scratch)
-        kc = km.client()
-        kc.start_channels()
-        kc.wait_for_ready(timeout=60)
-        _run(nb, kc, km, assignment, result, timeout)
-    except Exception as exc:                 # the grader's own trouble: say so, go on
-        result.note = (result.note + "; " if result.note else "") + (
-            f"grader error: {type(exc).__name__}: {exc}")
-    finally:
-        if km is not None:
+        self.km = KernelManager(kernel_name="grader",
+                                kernel_spec_manager=KernelSpecManager(
+                                    kernel_dirs=[str(spec.parent)]),
+                                connection_file=os.path.join(self.private, "connection.json"))
+        self.km.start_kernel(env=env, cwd=scratch)
+        self.client = self.km.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+
+    def is_alive(self):
+        return self.km is not None and self.km.is_alive()
+
+    def stop(self):
+        if self.km is not None:
             try:
-                km.shutdown_kernel(now=True)
+                self.km.shutdown_kernel(now=True)      # SIGKILL to the kernel's process group
             except Exception:
                 pass
-        shutil.rmtree(scratch, ignore_errors=True)
-        shutil.rmtree(private, ignore_errors=True)
+        for folder in (self.private, getattr(self, "scratch", None)):
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def grade_notebook(path, assignment, timeout=120, fast=True, deny=(), threads=1,
+                   student="", keep_feedback=True, trusted=False, budget=None, limits=None):
+    """Grade one notebook against ``assignment`` (an :class:`Assignment`) and clean up.
+
+    Parameters
+    ----------
+    path : path
+        The submitted notebook (its folder's other files are copied beside it).
+    assignment : Assignment
+    timeout : float
+        Seconds per cell (and per check).
+    fast : bool
+        Set ``CNNLIB_FAST=1`` in the kernel (short training).
+    deny : sequence of path
+        With ``trusted`` only: folders the in-process guard refuses to read.
+    threads : int
+        Threads per kernel for NumPy and PyTorch.
+    student : str
+    keep_feedback : bool
+        Keep the executed notebook (with a summary cell) as ``Result.feedback``.
+    trusted : bool
+        Run the kernel without the bubblewrap sandbox (a lecturer's own notebooks only).
+    budget : float, optional
+        Seconds for the whole submission (default: 8 timeouts).
+    limits : dict, optional
+        Sandbox limits (see :class:`course_admin.sandbox.Sandbox`).
+
+    Returns
+    -------
+    Result
+        Never raises because of the submission: an unreadable file, a crash, a dead
+        kernel or a timeout are statuses and notes.
+
+    Raises
+    ------
+    SandboxUnavailable
+        If ``trusted`` is False and bubblewrap cannot isolate the kernel here.
+    """
+    from .sandbox import bwrap_works, NO_BWRAP_MESSAGE
+    if not trusted and not bwrap_works():
+        raise SandboxUnavailable(NO_BWRAP_MESSAGE)
+    start = time.perf_counter()
+    result = Result(student, assignment.name, {gid: 0.0 for gid in assignment.points},
+                    assignment.max_total)
+    nb = _read_notebook(path)
+    if nb is None:
+        result.status, result.note = "unreadable", f"{pathlib.Path(path).name} is not a notebook"
+        return result
+    copy = tempfile.mkdtemp(prefix="submission-")
+    try:
+        _copy_submission(path, copy)
+        for cell in nb.cells:
+            gid = _gid(cell)
+            if gid in assignment.locked:
+                cell["cell_type"], cell["source"] = assignment.locked[gid]
+            if cell.get("cell_type") == "code":
+                cell["outputs"], cell["execution_count"] = [], None
+            else:
+                cell.pop("outputs", None)
+                cell.pop("execution_count", None)
+        if trusted:
+            make = lambda: _TrustedKernel(copy, fast, threads, deny)  # noqa: E731
+        else:
+            make = lambda: _SandboxedKernel(copy, fast, threads, limits or {})  # noqa: E731
+        runner = _Runner(nb, make, assignment, result, timeout,
+                         budget if budget is not None else 8 * timeout + 120)
+        try:
+            runner.run()
+        except Exception as exc:                 # the grader's own trouble: say so, go on
+            result.note = (result.note + "; " if result.note else "") + (
+                f"grader error: {type(exc).__name__}: {exc}")
+        finally:
+            runner.stop()
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
     for gid, points in assignment.manual.items():
-        cells = [c for c in nb.cells if _meta(c).get("grade_id") == gid]
+        cells = [c for c in nb.cells if _gid(c) == gid]
         text = cells[0].get("source", "").strip() if cells else ""
         result.answered[gid] = bool(text) and not text.endswith("YOUR ANSWER HERE")
     suspicious = sorted({word for c in nb.cells if c.get("cell_type") == "code"
-                         and _meta(c).get("grade_id") not in assignment.locked
+                         and _gid(c) not in assignment.locked
                          for word in SUSPICIOUS if word in c.get("source", "")})
     if suspicious:
         result.note = (result.note + "; " if result.note else "") + (
@@ -430,7 +634,7 @@ class _KernelDied(Exception):
     pass
 
 
-def _execute(kc, km, code, timeout, **kwargs):
+def _execute(kc, kernel, code, timeout, **kwargs):
     """Run ``code``; return (reply content, its iopub messages).
 
     Raises TimeoutError after ``timeout`` seconds and _KernelDied as soon as the kernel
@@ -452,7 +656,7 @@ def _execute(kc, km, code, timeout, **kwargs):
                     if (msg["msg_type"] == "status"
                             and msg["content"].get("execution_state") == "idle"):
                         idle = True
-                    else:
+                    elif len(messages) < 2000:
                         messages.append(msg)
             except queue.Empty:
                 pass
@@ -464,60 +668,197 @@ def _execute(kc, km, code, timeout, **kwargs):
                     reply = msg
             except queue.Empty:
                 pass
-        if not got and not km.is_alive():
+        if not got and not kernel.is_alive():
             raise _KernelDied
     return reply["content"], messages
 
 
-def _run(nb, kc, km, assignment, result, timeout):
-    """Execute the cells in order; run each graded test's full version after its cell."""
-    # A test runs after the last copy of its cell (a copy the student made to try it
-    # early must not make it run before the code it tests).
-    last = {_meta(c).get("grade_id"): i for i, c in enumerate(nb.cells)
-            if c.get("cell_type") == "code"}
-    tested = set()
-    for number, cell in enumerate(nb.cells):
-        if cell.get("cell_type") != "code" or not cell.get("source", "").strip():
-            continue
-        gid = _meta(cell).get("grade_id")
-        try:
-            reply, messages = _execute(kc, km, cell["source"], timeout)
-            cell["outputs"] = _outputs(messages)
-            cell["execution_count"] = reply.get("execution_count")
-            if gid in assignment.tests and last[gid] == number:
+class _Runner:
+    """Executes a submission's cells, judges each graded cell, survives timeouts."""
+
+    def __init__(self, nb, make_kernel, assignment, result, timeout, budget):
+        self.nb, self.make_kernel, self.assignment = nb, make_kernel, assignment
+        self.result, self.timeout = result, timeout
+        self.deadline = time.monotonic() + budget
+        self.kernel, self.ran, self.restarts, self.notes = None, [], 0, []
+        self.rng = __import__("numpy").random.default_rng(secrets.randbits(128))
+
+    def stop(self):
+        if self.kernel is not None:
+            self.kernel.stop()
+            self.kernel = None
+        self.result.note = "; ".join(n for n in [self.result.note] + self.notes if n)
+
+    def _start(self):
+        self.kernel = self.make_kernel()
+        self.kernel.start()
+
+    def _exec(self, code, **kwargs):
+        timeout = max(1.0, min(self.timeout, self.deadline - time.monotonic()))
+        return _execute(self.kernel.client, self.kernel, code, timeout, **kwargs)
+
+    def _restart(self, why):
+        """A new kernel with the cells that ran before replayed; False when out of budget."""
+        self.kernel.stop()
+        self.kernel = None
+        if self.restarts >= MAX_RESTARTS or time.monotonic() > self.deadline:
+            self.notes.append(f"{why}; no time left for the cells after it "
+                              f"({self.restarts} restarts)")
+            return False
+        self.restarts += 1
+        self._start()
+        for number in self.ran:
+            try:
+                self._exec(self.nb.cells[number]["source"])
+            except (TimeoutError, _KernelDied):
+                self.notes.append(f"{why}; replaying cell {number} failed, the cells after "
+                                  f"it did not run")
+                return False
+        self.notes.append(why)
+        return True
+
+    def run(self):
+        nb, assignment, result = self.nb, self.assignment, self.result
+        # A test runs after the last copy of its cell (a copy the student made to try it
+        # early must not make it run before the code it tests).
+        last = {_gid(c): i for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"}
+        tested = set()
+        self._start()
+        for number, cell in enumerate(nb.cells):
+            if cell.get("cell_type") != "code" or not cell.get("source", "").strip():
+                continue
+            gid = _gid(cell)
+            if time.monotonic() > self.deadline:
+                self.notes.append(f"the submission's time ran out before cell {number}")
+                break
+            try:
+                reply, messages = self._exec(cell["source"])
+                cell["outputs"] = _outputs(messages)
+                cell["execution_count"] = reply.get("execution_count")
+                self.ran.append(number)
+            except TimeoutError:
+                result.status = "timeout"
+                why = (f"cell {number} ran longer than the limit of {self.timeout:g} s per "
+                       f"cell and was stopped")
+                cell["outputs"] = [nbformat.v4.new_output(
+                    "stream", name="stderr", text=f"[grader] {why}\n")]
+                if gid in assignment.points:
+                    result.messages[gid] = "timeout: the test cell ran over the time limit"
+                    tested.add(gid)
+                if not self._restart(why):
+                    break
+                continue
+            except _KernelDied:
+                why = (f"the kernel died in cell {number} (out of memory, too many "
+                       f"processes, or the code ended the process)")
+                if gid in assignment.points:
+                    result.messages[gid] = "the kernel died in the test cell"
+                    tested.add(gid)
+                if not self._restart(why):
+                    break
+                continue
+            if gid in assignment.points and last[gid] == number:
                 tested.add(gid)
-                # The instructor's cell, run as a user expression: no input or AST
-                # transformer and no custom exception handler sees it, and the verdict
-                # is the reply's, not an output the notebook could hide.
-                expression = (f"__import__('builtins').exec(__import__('builtins').compile("
-                              f"{assignment.tests[gid]!r}, {'<graded test ' + gid + '>'!r}, "
-                              f"'exec'), globals())")
-                reply, _ = _execute(kc, km, "", timeout, silent=True, store_history=False,
-                                    user_expressions={"verdict": expression})
-                verdict = reply.get("user_expressions", {}).get("verdict", {})
-                if reply.get("status") == "ok" and verdict.get("status") == "ok":
-                    result.points[gid] = assignment.points[gid]
-                else:
-                    why = verdict or reply
-                    first = str(why.get("evalue", "")).strip().split("\n")[0]
-                    result.messages[gid] = (f"{why.get('ename', 'Error')}: {first}"[:200]
-                                            if why else "the test did not run")
+                if not self._judge(gid):
+                    break
+        for gid in assignment.points:
+            if gid not in tested and gid not in result.messages:
+                result.messages[gid] = ("not run: the test cell was deleted" if not any(
+                    _gid(c) == gid for c in nb.cells) else "not run")
+
+    def _judge(self, gid):
+        """Judge graded cell ``gid``; False when grading cannot go on."""
+        assignment, result = self.assignment, self.result
+        checks = assignment.checks
+        if checks is None:
+            return self._judge_in_kernel(gid)
+        from cnnlib.selfcheck.numpy_only import forbidden_uses
+        from .checks import decode_reply, request
+        check = checks[gid]
+        for task in check.numpy_only:
+            reasons = self._numpy_only(task, forbidden_uses)
+            if reasons:
+                result.messages[gid] = (f"0 points: {task} must be written with NumPy only "
+                                        f"({'; '.join(reasons[:3])})")
+                return True
+        try:
+            inputs = check.inputs(self.rng)
+            reply, _ = self._exec("", silent=True, store_history=False,
+                                  user_expressions={"verdict": request(check, inputs)})
         except TimeoutError:
-            km.shutdown_kernel(now=True)             # SIGKILL to the kernel's process group
+            result.messages[gid] = "timeout: the code ran over the time limit on the tests"
             result.status = "timeout"
-            result.note = (f"cell {number} ran longer than the limit of {timeout:g} s per cell "
-                           f"and was stopped; the cells after it did not run")
-            cell["outputs"] = [nbformat.v4.new_output(
-                "stream", name="stderr", text=f"[grader] {result.note}\n")]
-            break
+            return self._restart(f"the tests of {gid} ran longer than {self.timeout:g} s")
         except _KernelDied:
-            result.note = (f"the kernel died in cell {number} (out of memory, or the code "
-                           f"ended the process); the cells after it did not run")
-            break
-    for gid in assignment.tests:
-        if gid not in tested and gid not in result.messages:
-            result.messages[gid] = ("not run: the test cell was deleted" if not any(
-                _meta(c).get("grade_id") == gid for c in nb.cells) else "not run")
+            result.messages[gid] = "the kernel died while the tests ran"
+            return self._restart(f"the kernel died in the tests of {gid}")
+        verdict = reply.get("user_expressions", {}).get("verdict", {})
+        try:
+            if verdict.get("status") != "ok":
+                raise RuntimeError(f"{verdict.get('ename', 'Error')}: "
+                                   f"{str(verdict.get('evalue', ''))[:200]}")
+            outputs = decode_reply(verdict.get("data", {}).get("text/plain"))
+        except RuntimeError as exc:
+            result.messages[gid] = str(exc).split("\n")[0][:200]
+            return True
+        except (ValueError, SyntaxError, TypeError, KeyError, AttributeError):
+            result.messages[gid] = "the tests' results did not come back as data"
+            return True
+        try:
+            check.verify(inputs, outputs)
+        except AssertionError as exc:
+            result.messages[gid] = f"AssertionError: {str(exc)[:200]}"
+            return True
+        except Exception as exc:
+            result.messages[gid] = (f"wrong result ({type(exc).__name__} while comparing "
+                                    f"it with the reference)")
+            return True
+        result.points[gid] = assignment.points[gid]
+        return True
+
+    def _numpy_only(self, task, forbidden_uses):
+        """Why solution cell ``task`` breaks the NumPy-only rule ([] if it does not)."""
+        cells = [c for c in self.nb.cells if c.get("cell_type") == "code"]
+        solution = [c["source"] for c in cells if _gid(c) == task]
+        if not solution:
+            return []
+        own = [c["source"] for c in cells if _gid(c) not in self.assignment.locked
+               and _gid(c) != task]
+        context = [c["source"] for c in cells if _gid(c) in self.assignment.locked]
+        return forbidden_uses("\n".join(solution), own, context)
+
+    def _judge_in_kernel(self, gid):
+        """No checks: the instructor's cell as a user expression in the kernel.
+
+        The verdict is then the kernel's, which the student's code could forge: the
+        note says so.
+        """
+        assignment, result = self.assignment, self.result
+        if not any("hidden tests ran inside" in n for n in self.notes):
+            self.notes.append("this assignment has no grader-side checks: its hidden tests "
+                              "ran inside the sandbox")
+        expression = (f"__import__('builtins').exec(__import__('builtins').compile("
+                      f"{assignment.tests[gid]!r}, {'<graded test ' + gid + '>'!r}, "
+                      f"'exec'), globals())")
+        try:
+            reply, _ = self._exec("", silent=True, store_history=False,
+                                  user_expressions={"verdict": expression})
+        except TimeoutError:
+            result.messages[gid] = "timeout: the hidden tests ran over the time limit"
+            result.status = "timeout"
+            return self._restart(f"the tests of {gid} ran longer than {self.timeout:g} s")
+        except _KernelDied:
+            result.messages[gid] = "the kernel died while the tests ran"
+            return self._restart(f"the kernel died in the tests of {gid}")
+        verdict = reply.get("user_expressions", {}).get("verdict", {})
+        if reply.get("status") == "ok" and verdict.get("status") == "ok":
+            result.points[gid] = assignment.points[gid]
+        else:
+            why = verdict or reply
+            first = str(why.get("evalue", "")).strip().split("\n")[0]
+            result.messages[gid] = (f"{why.get('ename', 'Error')}: {first}"[:200]
+                                    if why else "the test did not run")
+        return True
 
 
 # --------------------------------------------------------------------------- the class
@@ -531,32 +872,88 @@ def _worker(job, assignment, options, conn):
 
 
 class _Marks:
-    """``<out>/<assignment>.csv``, a row appended and flushed per finished submission."""
+    """``<out>/<assignment>.csv``: rows merged by student id, replaced atomically.
+
+    The file as it was before this run is kept as ``<assignment>.csv.bak`` and every row
+    that changes gets a line in ``<out>/grading.log``.  A ``not found`` never replaces
+    an existing row of another status.
+    """
 
     def __init__(self, out, assignments, feedback=None):
         self.out, self.assignments, self.feedback = pathlib.Path(out), assignments, feedback
         self.out.mkdir(parents=True, exist_ok=True)
-        for name, a in assignments.items():
-            with open(self.out / f"{name}.csv", "w", newline="") as f:
-                csv.writer(f).writerow(["student_id", *a.points, "total", "max_total",
-                                        *a.manual, "status", "note"])
+        self.rows, self.backed_up = {}, set()
+        for name in assignments:
+            self.rows[name] = self._read(name)
+
+    def columns(self, name):
+        a = self.assignments[name]
+        return ["student_id", *a.points, "total", "max_total", *a.manual, "status", "note"]
+
+    def _read(self, name):
+        path = self.out / f"{name}.csv"
+        if not path.exists():
+            return {}
+        with open(path, newline="", encoding="utf-8") as f:
+            return {row["student_id"]: row for row in csv.DictReader(f)
+                    if row.get("student_id")}
+
+    def _log(self, text):
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with open(self.out / "grading.log", "a", encoding="utf-8") as f:
+            f.write(f"{stamp} {text}\n")
 
     def write(self, result):
-        a = self.assignments[result.assignment]
-        with open(self.out / f"{result.assignment}.csv", "a", newline="") as f:
-            csv.writer(f).writerow([result.student, *(f"{result.points.get(g, 0):g}"
-                                                      for g in a.points),
-                                    f"{result.total:g}", f"{a.max_total:g}",
-                                    *("" for _ in a.manual), result.status, result.note])
+        name = result.assignment
+        a = self.assignments[name]
+        row = dict(zip(self.columns(name), [
+            result.student, *(f"{result.points.get(g, 0):g}" for g in a.points),
+            f"{result.total:g}", f"{a.max_total:g}", *("" for _ in a.manual),
+            result.status, result.note]))
+        old = self.rows[name].get(result.student)
+        if old is not None and result.status == "not found" and old.get("status") != "not found":
+            self._log(f"{name} {result.student}: kept {old.get('total')} "
+                      f"({old.get('status')}): no notebook in this run")
+        elif old != row:
+            for gid in a.manual:               # marks written by hand are kept
+                if old is not None and old.get(gid):
+                    row[gid] = old[gid]
+            if old != row:
+                before = (f"{old.get('total')} ({old.get('status')})" if old is not None
+                          else "no row")
+                self._log(f"{name} {result.student}: {before} -> {row['total']} "
+                          f"({row['status']})")
+                self.rows[name][result.student] = row
+                self._save(name)
         if self.feedback and result.feedback:
             folder = pathlib.Path(self.feedback) / result.student
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{result.assignment}.ipynb").write_text(result.feedback,
                                                                encoding="utf-8")
 
+    def _save(self, name):
+        path = self.out / f"{name}.csv"
+        if name not in self.backed_up:
+            if path.exists():
+                shutil.copy2(path, path.with_name(path.name + ".bak"))
+            self.backed_up.add(name)
+        columns = self.columns(name)
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, columns, extrasaction="ignore", restval="")
+        writer.writeheader()
+        for student in sorted(self.rows[name]):
+            writer.writerow(self.rows[name][student])
+        fd, tmp = tempfile.mkstemp(dir=self.out, prefix=f".{name}.", suffix=".csv")
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            f.write(text.getvalue())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
 
 def grade_class(submissions, out, source_dir=SOURCES, workers=2, timeout=120, fast=True,
-                feedback=None, students=(), on_result=None):
+                feedback=None, students=(), on_result=None, trusted=False, limits=None,
+                budget=None):
     """Grade every student's submission of every assignment in parallel.
 
     Parameters
@@ -564,11 +961,11 @@ def grade_class(submissions, out, source_dir=SOURCES, workers=2, timeout=120, fa
     submissions : path
         ``<student id>/**/*.ipynb`` below it.
     out : path
-        Folder for ``<assignment>.csv``.
+        Folder for ``<assignment>.csv`` (merged into if it exists).
     source_dir : path
         The instructor sources (read once, into memory).
     workers : int
-        Submissions graded at the same time, each in its own process and kernel.
+        Submissions graded at the same time, each in its own process and sandbox.
     timeout : float
         Seconds per cell.
     feedback : path, optional
@@ -577,20 +974,39 @@ def grade_class(submissions, out, source_dir=SOURCES, workers=2, timeout=120, fa
         Student ids expected (rows ``not found`` for those without a folder).
     on_result : callable, optional
         Called with each :class:`Result` as it is written.
+    trusted : bool
+        Grade without the bubblewrap sandbox (a lecturer's own notebooks only).
+    limits : dict, optional
+        Sandbox limits (see :class:`course_admin.sandbox.Sandbox`).
+    budget : float, optional
+        Seconds per submission (see :func:`grade_notebook`).
 
     Returns
     -------
     list of Result
+
+    Raises
+    ------
+    SandboxUnavailable
+        Before grading anyone, if ``trusted`` is False and bubblewrap cannot isolate.
     """
+    from .sandbox import bwrap_works, NO_BWRAP_MESSAGE
     if workers < 1:
         raise ValueError(f"workers must be at least 1, got {workers}")
+    if not trusted and not bwrap_works():
+        raise SandboxUnavailable(NO_BWRAP_MESSAGE)
     assignments = load_assignments(source_dir)
     jobs = find_submissions(submissions, assignments, students)
+    handed_in = {j.assignment for j in jobs if j.path}
+    for name in sorted(set(assignments) - handed_in):
+        print(f"nobody handed in {name}: its marks file is left as it is", file=sys.stderr)
+    jobs = [j for j in jobs if j.assignment in handed_in]
     marks = _Marks(out, assignments, feedback)
     deny = [source_dir, SOURCES, submissions, out] + ([feedback] if feedback else [])
     threads = max(1, (os.cpu_count() or 1) // workers)
-    options = dict(timeout=timeout, fast=fast, deny=deny, threads=threads)
-    results, running, queue = [], {}, [j for j in jobs if j.path]
+    options = dict(timeout=timeout, fast=fast, deny=deny, threads=threads, trusted=trusted,
+                   limits=limits, budget=budget)
+    results, running, pending = [], {}, [j for j in jobs if j.path]
     for job in jobs:
         if not job.path:
             result = Result(job.student, job.assignment, {}, assignments[job.assignment].max_total,
@@ -605,9 +1021,9 @@ def grade_class(submissions, out, source_dir=SOURCES, workers=2, timeout=120, fa
         if on_result:
             on_result(result)
 
-    while queue or running:
-        while queue and len(running) < workers:
-            job = queue.pop(0)
+    while pending or running:
+        while pending and len(running) < workers:
+            job = pending.pop(0)
             parent, child = context.Pipe(duplex=False)
             process = context.Process(target=_worker, daemon=True,
                                       args=(job, assignments[job.assignment], options, child))
@@ -646,6 +1062,9 @@ def main(argv=None) -> int:
     parser.add_argument("--feedback", default=None, help="folder for feedback notebooks")
     parser.add_argument("--students", default=None, help="file with one student id a line")
     parser.add_argument("--full", action="store_true", help="run without CNNLIB_FAST")
+    parser.add_argument("--trusted", action="store_true",
+                        help="grade without the bubblewrap sandbox: only for notebooks you "
+                             "wrote yourself")
     args = parser.parse_args(argv)
     students = (pathlib.Path(args.students).read_text().split() if args.students else ())
 
@@ -653,8 +1072,13 @@ def main(argv=None) -> int:
         print(f"{r.student:20s} {r.assignment:24s} {r.total:5g}/{r.max_total:g}  {r.status}"
               f"{'  ' + r.note if r.note else ''}  ({r.seconds:.0f} s)", flush=True)
 
-    grade_class(args.submissions, args.out, args.source_dir, args.workers, args.timeout,
-                not args.full, args.feedback, students, on_result=report)
+    try:
+        grade_class(args.submissions, args.out, args.source_dir, args.workers, args.timeout,
+                    not args.full, args.feedback, students, on_result=report,
+                    trusted=args.trusted)
+    except SandboxUnavailable as exc:
+        print(f"refusing to grade: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -595,3 +595,34 @@ def test_softmax_of_the_numpy_copy_equals_torch():
 def test_lenet5_names_its_own_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         nn.lenet5(**kwargs)
+
+
+# --------------------------------------------------------------------------- layer and group norm
+@pytest.mark.parametrize("shape", [(4, 6, 5, 5), (3, 8), (2, 4, 7)])
+@pytest.mark.parametrize("affine", [False, True])
+def test_layer_norm_equals_torch(shape, affine):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape) * 3 + 2
+    w = rng.standard_normal(shape[1:]) if affine else None
+    b = rng.standard_normal(shape[1:]) if affine else None
+    t = (lambda a: None if a is None else torch.from_numpy(a))
+    expected = F.layer_norm(t(x), shape[1:], t(w), t(b), eps=1e-5).numpy()
+    np.testing.assert_allclose(nn.layer_norm(x, w, b, eps=1e-5), expected, atol=1e-10)
+
+
+@pytest.mark.parametrize("groups", [1, 2, 3, 6])
+@pytest.mark.parametrize("affine", [False, True])
+def test_group_norm_equals_torch(groups, affine):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((4, 6, 5, 3)) * np.arange(1, 7)[:, None, None] + np.arange(6)[:, None, None]
+    w = rng.standard_normal(6) if affine else None
+    b = rng.standard_normal(6) if affine else None
+    t = (lambda a: None if a is None else torch.from_numpy(a))
+    expected = F.group_norm(t(x), groups, t(w), t(b), eps=1e-5).numpy()
+    np.testing.assert_allclose(nn.group_norm(x, groups, w, b, eps=1e-5), expected, atol=1e-10)
+
+
+@pytest.mark.parametrize("groups", [0, 4, 2.0, -2])
+def test_group_norm_rejects_groups_that_do_not_divide_the_channels(groups):
+    with pytest.raises(ValueError, match="num_groups"):
+        nn.group_norm(np.ones((2, 6, 3, 3)), groups)

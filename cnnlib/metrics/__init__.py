@@ -31,10 +31,13 @@ One module per family, as in ``sklearn.metrics``:
   from it (accuracy, precision, recall, F1, specificity, the report);
 * :mod:`~cnnlib.metrics._ranking`: scores ranked at every threshold (top-k accuracy,
   precision-recall and ROC curves, average precision, mAP, ROC AUC);
+* :mod:`~cnnlib.metrics._calibration`: whether predicted probabilities match observed
+  frequencies (reliability diagram, expected calibration error, temperature scaling);
 * :mod:`~cnnlib.metrics._segmentation`: pixel accuracy and intersection over union;
 * :mod:`~cnnlib.metrics._diagnostics`: comparing models and finding their mistakes;
 * :mod:`~cnnlib.metrics._checks`: the checks every public function opens with.
 """
+from ._calibration import calibration_curve, expected_calibration_error, fit_temperature
 from ._classification import (accuracy_score, classification_report, confusion_matrix,
                               confusion_matrix_naive, f1_score, one_vs_rest_counts,
                               precision_score, recall_score, specificity)
@@ -62,6 +65,9 @@ __all__ = [
     "mean_average_precision",
     "roc_curve",
     "roc_auc_score",
+    "calibration_curve",
+    "expected_calibration_error",
+    "fit_temperature",
     "accuracy_per_mparam",
     "most_confused",
     "confident_mistakes",

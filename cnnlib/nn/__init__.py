@@ -37,7 +37,7 @@ from . import functional
 from .functional import (
     relu, relu_backward, sigmoid, sigmoid_backward, tanh, tanh_backward,
     softmax, softmax_backward, log_softmax, linear, linear_backward,
-    batch_norm, batch_norm_backward,
+    batch_norm, batch_norm_backward, layer_norm, group_norm,
     cross_entropy, binary_cross_entropy_with_logits, mse_loss,
 )
 from .modules import (
@@ -53,7 +53,7 @@ __all__ = [
     "functional",
     "relu", "relu_backward", "sigmoid", "sigmoid_backward", "tanh", "tanh_backward",
     "softmax", "softmax_backward", "log_softmax", "linear", "linear_backward",
-    "batch_norm", "batch_norm_backward",
+    "batch_norm", "batch_norm_backward", "layer_norm", "group_norm",
     "cross_entropy", "binary_cross_entropy_with_logits", "mse_loss",
     # layers
     "Parameter", "Module", "Sequential", "Conv2d", "MaxPool2d", "AvgPool2d", "ReLU", "Tanh",

@@ -31,6 +31,7 @@ __all__ = [
     "relu", "relu_backward", "sigmoid", "sigmoid_backward", "tanh", "tanh_backward",
     "softmax", "softmax_backward", "log_softmax",
     "linear", "linear_backward", "batch_norm", "batch_norm_backward",
+    "layer_norm", "group_norm",
     "cross_entropy", "binary_cross_entropy_with_logits", "mse_loss",
 ]
 
@@ -203,6 +204,41 @@ def batch_norm_backward(dout, x, mean, var, weight, eps=1e-5, batch_stats=True):
     mean_d = _per_channel(dxhat.mean(axis=axes))
     mean_dx = _per_channel(np.mean(dxhat * xhat, axis=axes))
     return (dxhat - mean_d - xhat * mean_dx) * inv_std, dweight, dbias
+
+
+def _standardise(x, axes, eps):
+    """``(x - mean) / sqrt(var + eps)`` over ``axes``, biased variance (as in training)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+
+
+def layer_norm(x, weight=None, bias=None, eps=1e-5):
+    """Normalise each sample ``x[n]`` over all its other axes (``(C, H, W)`` for an image).
+
+    ``x`` has shape ``(N, *S)``; ``weight`` and ``bias``, if given, have shape ``S``
+    (elementwise, as ``torch.nn.functional.layer_norm(x, S, weight, bias, eps)``).
+    Unlike :func:`batch_norm` no statistic crosses the batch.  Returns shape ``(N, *S)``.
+    """
+    x = as_float_array(x, "x")
+    y = _standardise(x, tuple(range(1, x.ndim)), eps)
+    return y * (1 if weight is None else weight) + (0 if bias is None else bias)
+
+
+def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise ``(N, C, H, W)`` per sample over groups of ``C // num_groups`` channels.
+
+    ``num_groups=1`` is :func:`layer_norm` over ``(C, H, W)``, ``num_groups=C`` is
+    instance norm.  ``weight`` and ``bias`` have shape ``(C,)``, as in
+    ``torch.nn.functional.group_norm``.  Returns shape ``(N, C, H, W)``.
+    """
+    x = as_float_array(x, "x")
+    n, c = x.shape[:2]
+    if not isinstance(num_groups, (int, np.integer)) or num_groups < 1 or c % num_groups:
+        raise ValueError(f"num_groups must be a positive integer dividing the {c} channels, "
+                         f"got {num_groups!r}")
+    y = _standardise(x.reshape(n, num_groups, -1), 2, eps).reshape(x.shape)
+    w = 1 if weight is None else _per_channel(np.asarray(weight))
+    return y * w + (0 if bias is None else _per_channel(np.asarray(bias)))
 
 
 # =========================================================================== losses

@@ -27,6 +27,7 @@ One module per assignment, one shared module for the reporting:
 ``conv_mistakes``          assignment 1's usual mistakes, one table per check
                            (name, wrong function, message)
 ``architectures``          assignment 2: whole models, VGG layers, ResNet block
+``numpy_only``             assignment 1's NumPy-only rule, read from your code
 =========================  ==================================================
 """
 from ._report import SelfCheckError
@@ -34,10 +35,11 @@ from .architectures import check_basic_block, check_model, check_vgg_layers
 from .conv_from_scratch import (check_conv2d, check_conv2d_backward, check_conv2d_function,
                                 check_max_pool2d, check_max_pool2d_backward,
                                 check_max_pool2d_function)
+from .numpy_only import check_numpy_only
 
 __all__ = [
     "SelfCheckError",
     "check_conv2d", "check_max_pool2d", "check_conv2d_backward", "check_max_pool2d_backward",
     "check_conv2d_function", "check_max_pool2d_function",
-    "check_model", "check_vgg_layers", "check_basic_block",
+    "check_model", "check_vgg_layers", "check_basic_block", "check_numpy_only",
 ]

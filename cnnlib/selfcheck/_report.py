@@ -64,8 +64,12 @@ def call(fn, name, case, *args, **kwargs):
         raise
 
 
-def as_array(out, name, case, what="the result"):
-    """``out`` as a float64 array; None, tensors, ragged lists, integers and complex are errors."""
+def as_array(out, name, case, what="the result", integers=False):
+    """``out`` as a float64 array; None, tensors, ragged lists, integers and complex are errors.
+
+    ``integers=True`` accepts an integer result, for answers that are counts (an output size,
+    a number of parameters), where a whole number is what is asked for.
+    """
     if out is None:
         raise SelfCheckError(f"{name}, case {case}: returned None. Did you forget `return`?")
     if type(out).__module__.startswith("torch"):
@@ -85,7 +89,7 @@ def as_array(out, name, case, what="the result"):
             f"{name}, case {case}: {what} is complex ({array.dtype}); a layer of "
             f"real inputs gives real values. Complex numbers come from e.g. np.fft or a "
             f"square root of a negative number: compute with real arithmetic.")
-    if array.dtype.kind in "biu":
+    if array.dtype.kind in "biu" and not integers:
         raise SelfCheckError(
             f"{name}, case {case}: {what} has the integer dtype {array.dtype}, so every value "
             f"was cut to a whole number: create the output with a float dtype, e.g. "
