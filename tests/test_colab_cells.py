@@ -33,17 +33,17 @@ def all_notebooks():
 
 
 def test_badge_points_at_the_notebook_itself():
-    assert colab_cells.published_path(REPO / "notebooks/01_cnn_basics.ipynb") == \
-        "notebooks/01_cnn_basics.ipynb"
+    assert colab_cells.published_path(REPO / "notebooks/01a_convolution.ipynb") == \
+        "notebooks/01a_convolution.ipynb"
     source = colab_cells.SOURCES / "01_conv_from_scratch.ipynb"
     assert colab_cells.published_path(source) == "notebooks/assignments/01_conv_from_scratch.ipynb"
-    badge = colab_cells.badge_markdown("notebooks/01_cnn_basics.ipynb")
+    badge = colab_cells.badge_markdown("notebooks/01a_convolution.ipynb")
     assert badge.endswith("(https://colab.research.google.com/github/cnn-course/cnn-course/"
-                          "blob/main/notebooks/01_cnn_basics.ipynb)")
+                          "blob/main/notebooks/01a_convolution.ipynb)")
 
 
 def test_update_is_idempotent_and_keeps_every_other_cell():
-    path = "notebooks/01_cnn_basics.ipynb"
+    path = "notebooks/01a_convolution.ipynb"
     nb = nbformat.read(REPO / path, as_version=4)
     original = [c for c in nb.cells if c.get("id") not in ("colab-badge", "colab-install")]
     once = colab_cells.update(nb, path)
@@ -56,7 +56,7 @@ def test_update_is_idempotent_and_keeps_every_other_cell():
 
 
 def test_problems_names_a_stale_install_cell():
-    path = "notebooks/01_cnn_basics.ipynb"
+    path = "notebooks/01a_convolution.ipynb"
     nb = colab_cells.update(nbformat.read(REPO / path, as_version=4), path)
     nb.cells[1].source = nb.cells[1].source.replace("--quiet", "")
     assert colab_cells.problems(nb, path) == [
@@ -87,8 +87,8 @@ def test_readme_map_has_a_colab_badge_in_every_row():
 
 
 def install_cell():
-    """Notebook 01's install cell once the script has run; until then, the script's."""
-    nb = nbformat.read(REPO / "notebooks/01_cnn_basics.ipynb", as_version=4)
+    """Notebook 01a's install cell once the script has run; until then, the script's."""
+    nb = nbformat.read(REPO / "notebooks/01a_convolution.ipynb", as_version=4)
     for cell in nb.cells:
         if cell.get("id") == "colab-install":
             return cell.source

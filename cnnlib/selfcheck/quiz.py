@@ -61,19 +61,13 @@ QUIZZES = {
             M("not rounded down", 94 / 3, "(N - K + 1)/s is not the formula, and output "
                                           "counts are whole: floor((N - K)/s) + 1."))),
     }),
-    "01a.3": Quiz("a stride that does not fit", {
-        "outputs": Part(2, (
-            M("rounded up", 3, "a third window would need samples 6 to 8: there is no 8."),
-            M("not rounded down", 7 / 3, "(7 - 3)/3 + 1 is not whole: round down."))),
-        "unread": Part(1, (M("none", 0, "the last sample, 6, is in no window."),)),
-    }),
-    "01a.5": Quiz("edge kernels on flat regions", {
+    "01a.4": Quiz("edge kernels on flat regions", {
         "answer": Part(0, (
             M("sums to one", 1, "a blur's weights sum to 1; Sobel's sum to 0."),
             M("largest weight", 2, "2 is Sobel's largest weight; on a flat patch all "
                                    "products cancel."))),
     }),
-    "01a.6": Quiz("modes", {
+    "01a.5": Quiz("modes", {
         "valid": Part(24, (M("plus one", 23, _PLUS_ONE),)),
         "same": Part(28, (M("valid", 24, "that is valid; same keeps the size."),)),
         "full": Part(32, (M("plus one", 33, "full is N + K - 1, not N + K."),)),
@@ -150,7 +144,7 @@ QUIZZES = {
         M("stride 3", [5, 6, 9], "that is stride 3; with stride 1 every window counts."),
         M("average", [8 / 3, 14 / 3, 13 / 3, 10 / 3, 13 / 3, 5, 13 / 3],
           "those are averages: max pooling keeps the largest value.")), rtol=1e-3)}),
-    "02.8": Quiz("receptive field", {
+    "02.9": Quiz("receptive field", {
         "five_3x3": Part(11, (
             M("kernel sizes added", 15, "each 3x3 adds k - 1 = 2, not 3."),
             M("plus one", 10, "1 + 5 x 2: the centre pixel counts too."),
