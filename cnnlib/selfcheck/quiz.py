@@ -144,7 +144,7 @@ QUIZZES = {
         M("stride 3", [5, 6, 9], "that is stride 3; with stride 1 every window counts."),
         M("average", [8 / 3, 14 / 3, 13 / 3, 10 / 3, 13 / 3, 5, 13 / 3],
           "those are averages: max pooling keeps the largest value.")), rtol=1e-3)}),
-    "02.9": Quiz("receptive field", {
+    "04a.8": Quiz("receptive field", {
         "five_3x3": Part(11, (
             M("kernel sizes added", 15, "each 3x3 adds k - 1 = 2, not 3."),
             M("plus one", 10, "1 + 5 x 2: the centre pixel counts too."),
