@@ -89,7 +89,8 @@ def _rubric_cells(notebook):
 def test_every_written_question_has_a_rubric_for_the_instructor_only(name):
     source = nbformat.read(SOURCES / name, as_version=4)
     cells = source.cells
-    written = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and _meta(c).get("grade")]
+    written = [i for i, c in enumerate(cells)
+               if c.cell_type == "markdown" and _meta(c).get("grade")]
     assert written, "the assignment has written questions"
     for i in written:
         # Right after its question: the rubric, tagged for the instructor, with the question's

@@ -598,6 +598,11 @@ def test_lenet5_names_its_own_arguments(kwargs, error, message):
 
 
 # --------------------------------------------------------------------------- layer and group norm
+def as_tensor(a):
+    """A NumPy array as a torch tensor for the oracle (None stays None)."""
+    return None if a is None else torch.from_numpy(a)
+
+
 @pytest.mark.parametrize("shape", [(4, 6, 5, 5), (3, 8), (2, 4, 7)])
 @pytest.mark.parametrize("affine", [False, True])
 def test_layer_norm_equals_torch(shape, affine):
@@ -605,8 +610,7 @@ def test_layer_norm_equals_torch(shape, affine):
     x = rng.standard_normal(shape) * 3 + 2
     w = rng.standard_normal(shape[1:]) if affine else None
     b = rng.standard_normal(shape[1:]) if affine else None
-    t = (lambda a: None if a is None else torch.from_numpy(a))
-    expected = F.layer_norm(t(x), shape[1:], t(w), t(b), eps=1e-5).numpy()
+    expected = F.layer_norm(as_tensor(x), shape[1:], as_tensor(w), as_tensor(b), eps=1e-5).numpy()
     np.testing.assert_allclose(nn.layer_norm(x, w, b, eps=1e-5), expected, atol=1e-10)
 
 
@@ -614,11 +618,11 @@ def test_layer_norm_equals_torch(shape, affine):
 @pytest.mark.parametrize("affine", [False, True])
 def test_group_norm_equals_torch(groups, affine):
     rng = np.random.default_rng(2)
-    x = rng.standard_normal((4, 6, 5, 3)) * np.arange(1, 7)[:, None, None] + np.arange(6)[:, None, None]
+    scale, shift = np.arange(1, 7)[:, None, None], np.arange(6)[:, None, None]
+    x = rng.standard_normal((4, 6, 5, 3)) * scale + shift
     w = rng.standard_normal(6) if affine else None
     b = rng.standard_normal(6) if affine else None
-    t = (lambda a: None if a is None else torch.from_numpy(a))
-    expected = F.group_norm(t(x), groups, t(w), t(b), eps=1e-5).numpy()
+    expected = F.group_norm(as_tensor(x), groups, as_tensor(w), as_tensor(b), eps=1e-5).numpy()
     np.testing.assert_allclose(nn.group_norm(x, groups, w, b, eps=1e-5), expected, atol=1e-10)
 
 

@@ -1,4 +1,4 @@
-"""Calibration: do the predicted probabilities mean what they say?
+"""Calibration: whether the predicted probabilities mean what they say.
 
 A classifier is *calibrated* when, of all the samples it gives probability 0.8,
 80 % are right.  Accuracy and ROC AUC cannot see this (they only use the order
