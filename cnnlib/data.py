@@ -815,7 +815,7 @@ def cifar10_arrays(train: bool = True, root=None, download: bool | None = None):
     Returns
     -------
     images : ndarray, ``(N, 3, 32, 32)`` float32 in [0, 1], channels red, green, blue
-    labels : ndarray, ``(N,)`` int64 in 0..9 (names in :data:`CIFAR10_CLASSES`)
+    labels : ndarray, ``(N,)`` int64 in 0..9 (names in ``CIFAR10_CLASSES``)
 
     Raises
     ------

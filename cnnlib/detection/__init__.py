@@ -4,14 +4,14 @@ A detector answers "what is where": for each image a list of boxes, each with a 
 score.  One idea per module, in NumPy (no torch), with torchvision's conventions so that
 what a student learns here transfers:
 
-* :mod:`~cnnlib.detection.boxes`: boxes as ``(x1, y1, x2, y2)`` corners, ``box_iou`` and
+* ``cnnlib.detection.boxes``: boxes as ``(x1, y1, x2, y2)`` corners, ``box_iou`` and
   ``nms`` (checked against ``torchvision.ops``);
-* :mod:`~cnnlib.detection.average_precision`: COCO's mean average precision at one IoU
+* ``cnnlib.detection.average_precision``: COCO's mean average precision at one IoU
   threshold (mAP@0.5) or averaged over 0.5:0.95 (checked against pycocotools);
-* :mod:`~cnnlib.detection.canvases`: digit canvases of :mod:`cnnlib.segmentation` with a
+* ``cnnlib.detection.canvases``: digit canvases of :mod:`cnnlib.segmentation` with a
   box and a class per digit, a detection task that needs no download.
 
-The detector itself (a CenterNet-style network) is :mod:`cnnlib.models.centernet`.
+The detector itself (a CenterNet-style network) is ``cnnlib.models.centernet``.
 """
 from .boxes import box_area, box_iou, nms
 from .average_precision import COCO_IOU_THRESHOLDS, average_precision_per_class, \

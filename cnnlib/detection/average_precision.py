@@ -107,7 +107,7 @@ def average_precision_per_class(predictions, targets, iou_thresholds=0.5, num_cl
     targets : list of dict
         One dict per image, in the same order: ``"boxes"`` (m, 4), ``"labels"`` (m,).
     iou_thresholds : float or array_like of float, shape (T,)
-        IoU needed for a true positive; e.g. :data:`COCO_IOU_THRESHOLDS`.
+        IoU needed for a true positive; e.g. ``COCO_IOU_THRESHOLDS``.
     num_classes : int, optional
         Classes ``0 .. num_classes - 1``; default one more than the largest label seen.
     max_detections : int
@@ -171,7 +171,7 @@ def mean_average_precision(predictions, targets, iou_thresholds=0.5, num_classes
     -------
     float
         The mean of the per-class, per-threshold AP over the classes with at least one true
-        box (pycocotools' ``stats[0]`` for :data:`COCO_IOU_THRESHOLDS` and ``stats[1]`` for
+        box (pycocotools' ``stats[0]`` for ``COCO_IOU_THRESHOLDS`` and ``stats[1]`` for
         0.5, with area range "all" and 100 detections per image). NaN if no image has a
         true box.
 

@@ -27,15 +27,15 @@ called with ``labels=np.arange(C)``.
 
 One module per family, as in ``sklearn.metrics``:
 
-* :mod:`~cnnlib.metrics._classification`: the confusion matrix and the scores counted
+* ``cnnlib.metrics._classification``: the confusion matrix and the scores counted
   from it (accuracy, precision, recall, F1, specificity, the report);
-* :mod:`~cnnlib.metrics._ranking`: scores ranked at every threshold (top-k accuracy,
+* ``cnnlib.metrics._ranking``: scores ranked at every threshold (top-k accuracy,
   precision-recall and ROC curves, average precision, mAP, ROC AUC);
-* :mod:`~cnnlib.metrics._calibration`: whether predicted probabilities match observed
+* ``cnnlib.metrics._calibration``: whether predicted probabilities match observed
   frequencies (reliability diagram, expected calibration error, temperature scaling);
-* :mod:`~cnnlib.metrics._segmentation`: pixel accuracy and intersection over union;
-* :mod:`~cnnlib.metrics._diagnostics`: comparing models and finding their mistakes;
-* :mod:`~cnnlib.metrics._checks`: the checks every public function opens with.
+* ``cnnlib.metrics._segmentation``: pixel accuracy and intersection over union;
+* ``cnnlib.metrics._diagnostics``: comparing models and finding their mistakes;
+* ``cnnlib.metrics._checks``: the checks every public function opens with.
 """
 from ._calibration import calibration_curve, expected_calibration_error, fit_temperature
 from ._classification import (accuracy_score, classification_report, confusion_matrix,
