@@ -88,6 +88,11 @@ def _pool_inputs(rng, ties=False):
         out = F.max_pool2d(torch.from_numpy(x), k, s if s is not None else k)
         case["dout"] = rng.standard_normal(tuple(out.shape))
         cases.append(case)
+    # One case random draws can miss: overlapping windows (kernel 3, stride 1) sharing one
+    # maximum, where the gradients of all nine windows must add up at the same pixel.
+    x = rng.standard_normal((1, 2, 6, 6))
+    x[..., 2, 3] = 10.0
+    cases.append({"x": x, "k": 3, "s": 1, "dout": rng.standard_normal((1, 2, 4, 4))})
     return {"cases": cases}
 
 
