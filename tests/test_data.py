@@ -475,7 +475,9 @@ def test_the_probe_counts_a_mirror_that_answers_http(monkeypatch):
     silent = SilentServer()
     good = f"http://127.0.0.1:{answering.server_address[1]}/mnist/"
     try:
-        assert data.reachable([silent.url, good, "http://127.0.0.1:9/"], 1.5) == [good]
+        probe = [silent.url, good, "http://127.0.0.1:9/"]
+        assert data.reachable(probe, 1.5, "train-images-idx3-ubyte.gz") == [good]
+        assert data.reachable(probe, 1.5, "cifar-10-python.tar.gz") == []     # a 404
     finally:
         answering.shutdown()
         answering.server_close()
@@ -501,8 +503,8 @@ def test_part_files_left_by_a_killed_unpack_are_cleaned_on_the_next_call(offline
 
 # ----------------------------------------------------------------- the package's face
 # Every public name of cnnlib.data when it was one file (data.py, before it became a
-# package of one module per idea), read from that file; and the two private names that
-# scripts outside the library use (.ci/run, tests/test_binder.py).
+# package of one module per idea), read from that file; and the two helpers that scripts
+# outside the library use (.ci/run, tests/test_binder.py), public since the split.
 FORMER_NAMES = [
     "PACKAGE", "SUBSETS", "REPO", "IN_CHECKOUT", "SHARED_DATA", "LOCAL_DATA", "DATASETS",
     "MNIST_CLASSES", "FASHION_MNIST_CLASSES", "KNOWN_MD5", "MIRRORS", "CONNECT_SECONDS",
@@ -510,7 +512,7 @@ FORMER_NAMES = [
     "find_data_root", "using_subset", "data_source", "download", "STALE_PART_SECONDS", "mnist",
     "fashion_mnist", "mnist_arrays", "fashion_mnist_arrays", "CIFAR10_CLASSES", "CIFAR10_FOLDER",
     "CIFAR10_URL", "CIFAR10_MD5", "read_cifar_batch", "cifar10_arrays", "cifar10",
-    "_has_full", "_reachable",
+    "has_full", "reachable",
 ]
 
 

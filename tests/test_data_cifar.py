@@ -135,3 +135,43 @@ def test_found_in_the_shared_folder(nowhere, monkeypatch):
     monkeypatch.setenv("CNNLIB_OFFLINE", "1")
     images, labels = data.cifar10_arrays(train=False)
     np.testing.assert_array_equal(labels, arrays["test_batch"][1])
+
+
+def test_the_download_asks_the_server_for_the_cifar_archive(nowhere, monkeypatch):
+    """The probe before a download asks for the archive itself, and a server that has it
+    lets the download start (torchvision's downloader is replaced: no network)."""
+    import http.server
+    import threading
+
+    asked = []
+
+    class Archive(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            asked.append(self.path)
+            self.send_response(200 if self.path == "/~kriz/cifar-10-python.tar.gz" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Archive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    monkeypatch.setattr(cifar, "CIFAR10_URL",
+                        f"http://127.0.0.1:{port}/~kriz/cifar-10-python.tar.gz")
+    monkeypatch.setattr(store, "CONNECT_SECONDS", 2.0)
+
+    class Downloaded(Exception):
+        pass
+
+    def fake_cifar10(root, train, download):
+        raise Downloaded(f"download into {root}")
+
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", fake_cifar10)
+    try:
+        with pytest.raises(data.DataNotFoundError, match="Downloaded: download into"):
+            data.cifar10_arrays(download=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert asked == ["/~kriz/cifar-10-python.tar.gz"]

@@ -62,7 +62,3 @@ __all__ = [
 
 # The settings imported above (LOCAL_DATA, CONNECT_SECONDS ...) are read where they are
 # defined: change them in cnnlib.data.store (or cnnlib.data.mnist_family, cnnlib.data.cifar).
-# Two helpers under the private names that scripts outside the package use (.ci/run,
-# tests/test_binder.py); the public names are cnnlib.data.has_full and cnnlib.data.reachable.
-_has_full = has_full
-_reachable = reachable

@@ -112,7 +112,8 @@ def _cifar10_root(root, download) -> pathlib.Path:
 def _download_cifar10(root: pathlib.Path) -> None:
     """Fetch and unpack CIFAR-10 into ``root`` with torchvision (it checks the archive's md5)."""
     host = urllib.parse.urlsplit(CIFAR10_URL).hostname
-    if not store.reachable([CIFAR10_URL], store.CONNECT_SECONDS):
+    folder, archive = CIFAR10_URL.rsplit("/", 1)
+    if not store.reachable([folder + "/"], store.CONNECT_SECONDS, archive):
         raise DataNotFoundError(
             f"CIFAR-10 is not on this computer and could not be downloaded (no connection to "
             f"{host} within {store.CONNECT_SECONDS:.0f} s). Check the internet connection, or "

@@ -161,13 +161,13 @@ def remove_stale_parts(folder: pathlib.Path) -> None:
 
 
 # --------------------------------------------------------------------------- the network
-def reachable(urls, seconds: float, file: str = "train-images-idx3-ubyte.gz") -> list:
+def reachable(urls, seconds: float, file: str = "") -> list:
     """The mirrors that answer an HTTP request within ``seconds``, in the given order.
 
     A TCP connection is not enough: a server (or a captive portal, or a firewall) may
     accept it and never answer, and the download would then wait for its read timeout
     on every file.  So each mirror (a folder URL) is asked for the head of ``file``
-    (by default the first file an MNIST download fetches), and counts only if an HTTP
+    in it (by default the folder URL itself), and counts only if an HTTP
     answer (2xx or 3xx) arrives before the deadline.  All mirrors are tried at once,
     each in a thread, so that a name lookup that hangs (lookups ignore socket
     timeouts) cannot hold the caller longer than ``seconds``.
