@@ -189,6 +189,7 @@ BUGGY_FUNCTIONS = [
     ("10.2", "not sorted", lambda b, s, thr: nms(b, -np.arange(len(s)), thr)),
     ("10.2", "suppressed boxes suppress", nms_suppressed_suppress),
     ("10.2", "one round", nms_one_round),
+    ("10.2", "at the threshold", lambda b, s, thr: nms(b, s, thr - 1e-9)),
     ("10.4", "offset forgotten", lambda r, c, o, s, st=4: decode_peak(r, c, (0, 0), s, st)),
     ("10.4", "size not scaled", lambda r, c, o, s, st=4: box_convert(
         t([(c + o[0]) * st, (r + o[1]) * st, s[0], s[1]])[None], "cxcywh", "xyxy")[0].numpy()),

@@ -97,6 +97,8 @@ _NMS_CASES = [
     ("two clusters: the second best deletes its own neighbour",
      (np.array([[0, 0, 10, 10], [30, 0, 40, 10], [31, 0, 41, 10]]), np.array([0.9, 0.8, 0.7]),
       0.5)),
+    ("an IoU exactly at the threshold is kept", (np.array([[0, 0, 3, 1], [1, 0, 4, 1]]),
+                                                 np.array([0.9, 0.8]), 0.5)),
 ]
 
 
@@ -135,6 +137,9 @@ def check_nms(nms, quiet=False):
         M("one round", one_round,
           "only the best box deleted its neighbours; repeat with the best box left, and the "
           "next, until none is left."),
+        M("at the threshold", lambda b, s, t: _nms(b, s, t - 1e-9),
+          "a box whose IoU equals the threshold was deleted; torchvision's nms deletes only "
+          "the boxes with an IoU above it."),
     )
     return check_function("Exercise 10.2 (nms)", nms, _NMS_CASES, lambda b, s, t: _nms(b, s, t),
                           mistakes, quiet)
