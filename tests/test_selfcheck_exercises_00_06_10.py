@@ -254,7 +254,7 @@ W = 0.1 * torch.sign(torch.randn(784, generator=torch.Generator().manual_seed(0)
 DELTA = 0.1 * torch.sign(W)
 
 RIGHT_VALUES = [
-    ("00.1", "numbers", BATCH.numel()), ("00.1", "bytes", BATCH.numel() * BATCH.element_size()),
+    ("00.1", "numbers", BATCH.numel()), ("00.1", "n_bytes", BATCH.numel() * BATCH.element_size()),
     ("00.2", "shape", tuple(COLOUR.shape)), ("00.2", "per_image", COLOUR[0].numel()),
     ("06a.2", "up2", transposed_width(2, 2)), ("06a.2", "k3", transposed_width(3, 2, 1)),
     ("06b.1", "conv", n_params(*LENET_CONV)), ("06b.1", "dense", n_params(*LENET_DENSE)),
@@ -268,9 +268,9 @@ RIGHT_VALUES = [
 WRONG_VALUES = [
     ("00.1", "numbers", BATCH[0].numel(), "one image"),
     ("00.1", "numbers", torch.zeros(32, 3, 28, 28).numel(), "three channels"),
-    ("00.1", "bytes", BATCH.to(torch.uint8).numel() * 1, "bytes of uint8"),
-    ("00.1", "bytes", BATCH.double().numel() * BATCH.double().element_size(), "float64"),
-    ("00.1", "bytes", BATCH.numel() * 32, "bits"),
+    ("00.1", "n_bytes", BATCH.to(torch.uint8).numel() * 1, "bytes of uint8"),
+    ("00.1", "n_bytes", BATCH.double().numel() * BATCH.double().element_size(), "float64"),
+    ("00.1", "n_bytes", BATCH.numel() * 32, "bits"),
     ("00.2", "shape", tuple(COLOUR.permute(0, 2, 3, 1).shape), "channels last"),
     ("00.2", "shape", tuple(COLOUR[0].shape), "no batch axis"),
     ("00.2", "shape", tuple(COLOUR[:, :1].shape), "grey"),

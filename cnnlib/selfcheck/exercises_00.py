@@ -58,14 +58,14 @@ EXERCISES = {
         "the size of a batch",
         "A batch of 32 Fashion-MNIST images is loaded as a float32 tensor of shape "
         "(N, C, H, W). How many numbers does it hold (`numbers`), and how many bytes "
-        "(`bytes`, 4 per float32)? Predict, then check with "
-        "`check_exercise('00.1', numbers=..., bytes=...)` and with "
+        "(`n_bytes`, 4 per float32)? Predict, then check with "
+        "`check_exercise('00.1', numbers=..., n_bytes=...)` and with "
         "`torch.zeros(32, 1, 28, 28)`'s `.numel()` and `.element_size()`.",
         parts={
             "numbers": Part(25088, (
                 M("one image", 784, "that is one image, 28 x 28; the batch has 32."),
                 M("three channels", 75264, "Fashion-MNIST is grey: one channel, not 3."))),
-            "bytes": Part(100352, (
+            "n_bytes": Part(100352, (
                 M("bytes of uint8", 25088, "that is one byte per number, as stored on disk; "
                                            "a float32 takes 4."),
                 M("float64", 200704, "8 bytes is float64; PyTorch's default float32 takes 4."),
