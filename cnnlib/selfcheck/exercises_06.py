@@ -227,7 +227,8 @@ EXERCISES = {
     "06a.2": Exercise(
         "the size after a transposed convolution",
         "A transposed convolution of kernel k, stride s and padding p turns a width n into "
-        "(n - 1) s - 2p + k. The U-Net's decoder doubles an 8x8 map with a 2x2 transposed "
+        "(n - 1) s - 2p + k. The U-Net's decoder (Ronneberger, Fischer and Brox, 2015) "
+        "doubles an 8x8 map with a 2x2 transposed "
         "convolution of stride 2: what width comes out (`up2`)? And with a 3x3 kernel, "
         "stride 2 and padding 1 (`k3`)? Check with `check_exercise('06a.2', up2=..., "
         "k3=...)`, then with `torch.nn.ConvTranspose2d` on `torch.zeros(1, 1, 8, 8)`.",
@@ -269,7 +270,8 @@ EXERCISES = {
                                               "400 values, not 16.")))}),
     "06b.2": Exercise(
         "unpooling by the switches",
-        "The DeconvNet undoes a 2x2 max pool by putting each value coming down from above "
+        "The DeconvNet (Zeiler and Fergus, 2014) undoes a 2x2 max pool by putting each "
+        "value coming down from above "
         "where its window's maximum was (the *switch*), and 0 in the other three cells. "
         "Write `unpool(pooled, x)` for a pool input `x` of shape (H, W) and a signal "
         "`pooled` of shape (H/2, W/2). Check with `check_unpool(unpool)`, then against "

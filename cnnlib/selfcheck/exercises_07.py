@@ -75,7 +75,8 @@ EXERCISES = {
         "then normalise the red channel with mean 0.485 and standard deviation 0.229: what "
         "does a pure red value v = 255 become there (`red_torchvision`, to 3 digits)? Check "
         "with `check_exercise('07.1', black=..., red_torchvision=...)`, then with "
-        "`cnnlib.models.imagenet_preprocess` on a 1x1 image and both `mean`, `std`.",
+        "`torchvision.transforms.v2.Normalize` on a tensor of the values divided by 255 "
+        "(the Lite scale is mean 127/255, standard deviation 128/255).",
         parts={
             "black": Part(-127 / 128, (
                 M("unit range", 0.0, "0 is black on the [0, 1] scale; the Lite models use "
@@ -100,7 +101,8 @@ EXERCISES = {
         check=check_count_trainable),
     "07.3": Exercise(
         "the weights of an inverted residual and of a probe",
-        "MobileNetV2's inverted residual (EfficientNet-Lite0's building block) expands 16 "
+        "MobileNetV2's inverted residual (Sandler et al., 2018; EfficientNet-Lite0's building "
+        "block) expands 16 "
         "channels to 96 with a 1x1 convolution, filters each of the 96 channels with a "
         "depthwise 3x3, and projects them to 24 with a 1x1. How many convolution weights "
         "does it have (`block`, no biases, no batch norm)? The linear probe reads the 112 "
