@@ -497,6 +497,9 @@ def test_messages_do_not_speak_of_a_lecture_the_student_attended():
 
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[01]*.ipynb"))
+# Lessons whose check cells are placed on another branch today; once they are there, the
+# test checks them like the others.
+CONVERTED_ELSEWHERE = {"01b", "04d"}
 QUIZ_CELL = re.compile(r"\*\*Quiz (\S+?)\*\*")
 
 
@@ -513,9 +516,12 @@ def test_each_quiz_with_a_check_has_its_check_cell_right_after_it(path):
     sources = ["".join(c["source"]) for c in cells]
     calls = {i: check_calls(s) for i, (c, s) in enumerate(zip(cells, sources))
              if c["cell_type"] == "code" and "check_quiz(" in s}
-    if not calls:
-        pytest.skip("no quiz checks in this lesson (yet)")
-    assert any("from cnnlib.selfcheck import check_quiz" in s for s in sources[:8])
+    lesson = path.stem.split("_")[0]
+    if not calls and (lesson in CONVERTED_ELSEWHERE
+                      or not any(q.split(".")[0] == lesson for q in QUIZZES)):
+        pytest.skip("no quiz of this lesson has a check cell (yet)")
+    assert any("from cnnlib.selfcheck import check_quiz" in s for s in sources[:min(calls, default=len(cells))]), \
+        "the set-up cell imports check_quiz"
     expected = {}
     for i, (cell, source) in enumerate(zip(cells, sources)):
         if cell["cell_type"] == "markdown":
@@ -529,4 +535,5 @@ def test_each_quiz_with_a_check_has_its_check_cell_right_after_it(path):
         assert list(parts) == list(QUIZZES[quiz_id].parts) or list(parts) == ["answer"]
         assert all(value is None for value in parts.values()), "committed answers are None"
         assert cells[i]["metadata"]["slideshow"]["slide_type"] == "fragment"
-        assert "no answer yet" in "".join(o.get("text", "") for o in cells[i]["outputs"])
+        printed = "".join("".join(o.get("text", "")) for o in cells[i]["outputs"])
+        assert printed.count("no answer yet") == len(parts), "executed: blank answers"
