@@ -1,4 +1,4 @@
-"""Self-checks for the home assignments: instant, specific feedback on your code.
+"""Self-checks of the assignments, exercises and quizzes: instant, specific feedback.
 
 Each ``check_*`` function runs your function on a few small cases, from the simplest
 (one 5x5 image, one 3x3 kernel) to the tricky ones (stride that does not divide the
@@ -18,7 +18,15 @@ your code that failed), plus a note naming the case that triggered it.
 
 The checks never show a solution: they only say how your result differs.
 
-One module per assignment, one shared module for the reporting:
+The lessons' exercises and quizzes are checked the same way: :func:`check_exercise`
+and :func:`check_quiz` say whether an answer is right or which known mistake gives it
+(the padding counted once, the + 1 forgotten, the channels left out...)::
+
+    check_quiz("02.2", padded=26)   # ✘ Quiz 02.2, padded: 26 — the padding was counted once...
+    check_exercise("02.5", receptive_field)
+
+One module per assignment, one for the exercises and one for the quizzes (with one module
+per lesson beside them), one shared module for the reporting:
 
 =========================  ==================================================
 ``_report``                the error, the comparison and the messages
@@ -28,6 +36,13 @@ One module per assignment, one shared module for the reporting:
                            (name, wrong function, message)
 ``architectures``          assignment 2: whole models, VGG layers, ResNet block
 ``numpy_only``             assignment 1's NumPy-only rule, read from your code
+``answers``                checking a short answer (a number, a shape, a choice)
+                           or a small function against a table of mistakes
+``exercises``              the lessons' exercises: ``check_exercise``, and
+                           ``exercises_01`` ... ``exercises_05`` per lesson
+``quiz``                   the lessons' quizzes: ``check_quiz``, the quizzes of
+                           01a-05, and ``quiz_00``, ``quiz_04b``, ``quiz_05``,
+                           ``quiz_06``, ``quiz_10`` for the other lessons
 =========================  ==================================================
 """
 from ._report import SelfCheckError
@@ -35,11 +50,14 @@ from .architectures import check_basic_block, check_model, check_vgg_layers
 from .conv_from_scratch import (check_conv2d, check_conv2d_backward, check_conv2d_function,
                                 check_max_pool2d, check_max_pool2d_backward,
                                 check_max_pool2d_function)
+from .exercises import check_exercise
 from .numpy_only import check_numpy_only
+from .quiz import check_quiz
 
 __all__ = [
     "SelfCheckError",
     "check_conv2d", "check_max_pool2d", "check_conv2d_backward", "check_max_pool2d_backward",
     "check_conv2d_function", "check_max_pool2d_function",
     "check_model", "check_vgg_layers", "check_basic_block", "check_numpy_only",
+    "check_exercise", "check_quiz",
 ]

@@ -1,19 +1,24 @@
 """Check a quiz answer in a cell: right, or which misconception gives it.
 
-Every quiz of lessons 01a-05 whose answer is a number, a shape, a list of numbers or a
+Every quiz of the lessons whose answer is a number, a shape, a list of numbers or a
 choice has an entry in :data:`QUIZZES`, keyed by its id (``"02.3"`` is the third
-``**Quiz`` cell of notebook 02).  A quiz may ask several things; each is a *part* with
-its own right answer and its own table of mistakes::
+``**Quiz`` cell of notebook 02).  The quizzes of lessons 01a-05 are written below; the
+others are in one module per lesson (``quiz_00``, ``quiz_04b``, ``quiz_05``, ``quiz_06``,
+``quiz_10``), each registered by one line at the end of this file.  A quiz may ask several
+things; each is a *part* with its own right answer and its own table of mistakes::
 
     check_quiz("02.1", "b")                       # one part: the answer itself
     check_quiz("02.3", stride_2=3, stride_3=2)    # several parts, any of them
 
 The written answer stays in the notebook, below the check, for afterwards.  The right
-answers are derived in ``tests/test_selfcheck_quiz.py`` from PyTorch and from the
-formulas, not copied from here.
+answers are derived in ``tests/test_selfcheck_quiz.py`` from PyTorch, scikit-learn,
+torchvision and the formulas, not copied from here.
+
+Quizzes whose answer is an explanation (``"why ...?"``) have no check.
 """
 from __future__ import annotations
 
+from importlib import import_module
 from typing import NamedTuple
 
 from .answers import Mistake as M
@@ -336,3 +341,12 @@ def check_quiz(quiz_id, answer=_NOT_GIVEN, *, quiet=False, **parts):
                              f"its parts: {', '.join(quiz.parts)}")
         parts = {"answer": answer, **parts}
     return check_parts(f"Quiz {quiz_id}", quiz.parts, parts, quiz.choices, quiet)
+
+
+# The quizzes of the other lessons, one module per lesson, one line each. They import
+# Quiz from this module, so they are registered after everything above is defined.
+QUIZZES.update(import_module(".quiz_00", __package__).QUIZZES)
+QUIZZES.update(import_module(".quiz_04b", __package__).QUIZZES)
+QUIZZES.update(import_module(".quiz_05", __package__).QUIZZES)
+QUIZZES.update(import_module(".quiz_06", __package__).QUIZZES)
+QUIZZES.update(import_module(".quiz_10", __package__).QUIZZES)
