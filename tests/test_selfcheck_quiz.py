@@ -264,6 +264,8 @@ def test_every_part_has_an_oracle_and_two_misconceptions_per_quiz():
     covered = {(q, p) for q, p, _ in RIGHT}
     named = {(q, p, n) for q, p, _, n in WRONG}
     for quiz_id, quiz in QUIZZES.items():
+        if quiz_id.startswith("04d."):       # tests/test_selfcheck_exercises_04d.py
+            continue
         count = 0
         for part, spec in quiz.parts.items():
             assert (quiz_id, part) in covered, (quiz_id, part)
@@ -277,7 +279,7 @@ def test_every_part_has_an_oracle_and_two_misconceptions_per_quiz():
 
 def test_the_quiz_ids_follow_the_notebook_convention():
     import re
-    assert all(re.fullmatch(r"0[1-5][abc]?\.\d+", q) for q in QUIZZES)
+    assert all(re.fullmatch(r"0[1-5][a-d]?\.\d+", q) for q in QUIZZES)
 
 
 def test_unrecognised_answer_gets_a_generic_message():

@@ -5,7 +5,7 @@ to an :class:`~cnnlib.selfcheck.answers.Exercise`: a title, the statement a note
 shows, and either parts (a value to compute or predict, with the known wrong values
 and what produces them) or a ``check_*`` function for a function the student writes.
 One module per lesson holds them: ``exercises_01`` (01a, 01b), ``exercises_02``,
-``exercises_03``, ``exercises_04`` (04a, 04b, 04c) and ``exercises_05``.
+``exercises_03``, ``exercises_04`` (04a, 04b, 04c), ``exercises_04d`` and ``exercises_05``.
 
 In a notebook::
 
@@ -16,12 +16,14 @@ In a notebook::
 from __future__ import annotations
 
 from . import exercises_01, exercises_02, exercises_03, exercises_04, exercises_05
+from . import exercises_04d
 from .answers import check_parts
 
 __all__ = ["EXERCISES", "check_exercise", "exercises_of"]
 
 EXERCISES = {**exercises_01.EXERCISES, **exercises_02.EXERCISES, **exercises_03.EXERCISES,
              **exercises_04.EXERCISES, **exercises_05.EXERCISES}
+EXERCISES.update(exercises_04d.EXERCISES)
 
 _NOT_GIVEN = object()
 
