@@ -401,7 +401,7 @@ def test_value_exercise_names_the_mistake(exercise, part, wrong, name):
 
 
 # --------------------------------------------------------------------------- the table itself
-# Lessons whose exercises are tested in a module of their own (tests/test_selfcheck_exercises_<lesson>.py)
+# Lessons whose exercises have a test module of their own (test_selfcheck_exercises_<lesson>.py)
 TESTED_IN_OWN_MODULE = {"04d"}
 
 
