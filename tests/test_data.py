@@ -21,10 +21,11 @@ import pytest
 import torchvision
 
 from cnnlib import data
+from cnnlib.data import mnist_family, store
 
 FULL = pathlib.Path(os.environ.get("CNNLIB_DATA") or data.SHARED_DATA)
 needs_full = pytest.mark.skipif(
-    not data._has_full(FULL, "MNIST"), reason="the full data is in neither CNNLIB_DATA "
+    not data.has_full(FULL, "MNIST"), reason="the full data is in neither CNNLIB_DATA "
     "nor ../shared/data (a student's offline clone has only the subsets)")
 
 
@@ -36,18 +37,19 @@ def offline(monkeypatch, tmp_path):
     """
     monkeypatch.delenv("CNNLIB_DATA", raising=False)
     monkeypatch.delenv("CNNLIB_OFFLINE", raising=False)
-    monkeypatch.setattr(data, "SHARED_DATA", tmp_path / "no-shared")
-    monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
-    monkeypatch.setattr(data, "_download_failure", None)
-    monkeypatch.setattr(data, "_subset_in_use", set())
-    monkeypatch.setattr(data, "MIRRORS", {name: ["http://127.0.0.1:9/"] for name in data.DATASETS})
+    monkeypatch.setattr(store, "SHARED_DATA", tmp_path / "no-shared")
+    monkeypatch.setattr(store, "LOCAL_DATA", tmp_path / "data")
+    monkeypatch.setattr(mnist_family, "_download_failure", None)
+    monkeypatch.setattr(mnist_family, "_subset_in_use", set())
+    monkeypatch.setattr(mnist_family, "MIRRORS",
+                        {name: ["http://127.0.0.1:9/"] for name in data.DATASETS})
     return tmp_path
 
 
 @pytest.fixture
 def unverified(monkeypatch):
     """Random test files carry the originals' names: skip the md5 check of the originals."""
-    monkeypatch.setattr(data, "KNOWN_MD5", {name: {} for name in data.DATASETS})
+    monkeypatch.setattr(mnist_family, "KNOWN_MD5", {name: {} for name in data.DATASETS})
 
 
 def fake_dataset(root, name, n_train=50, n_test=20, seed=0, gz=False):
@@ -161,7 +163,7 @@ def test_offline_switch_never_tries_to_download(offline, monkeypatch, capsys):
     def no_download(*args):
         raise AssertionError("CNNLIB_OFFLINE=1 must not download")
 
-    monkeypatch.setattr(data, "_download", no_download)
+    monkeypatch.setattr(mnist_family, "_download", no_download)
     x, _ = data.fashion_mnist_arrays(train=False)
     assert len(x) == 1000
     assert "CNNLIB_OFFLINE is set" in notices(capsys.readouterr().out)[0]
@@ -186,7 +188,7 @@ def test_without_network_the_fallback_takes_seconds(offline, monkeypatch, capsys
     finally:
         released.set()   # let the abandoned connection attempts end
     assert len(x) == 1000
-    assert first < 10 and first < data.CONNECT_SECONDS + 2
+    assert first < 10 and first < store.CONNECT_SECONDS + 2
     assert second < 1
     assert len(notices(capsys.readouterr().out)) == 2
 
@@ -209,8 +211,8 @@ def test_a_stalled_transfer_falls_back_too(offline, monkeypatch, capsys):
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    monkeypatch.setitem(data.MIRRORS, "MNIST", [f"http://127.0.0.1:{server.getsockname()[1]}/"])
-    monkeypatch.setattr(data, "READ_SECONDS", 1.0)
+    monkeypatch.setitem(mnist_family.MIRRORS, "MNIST", [f"http://127.0.0.1:{server.getsockname()[1]}/"])
+    monkeypatch.setattr(store, "READ_SECONDS", 1.0)
     try:
         start = time.monotonic()
         x, _ = data.mnist_arrays(train=False)
@@ -282,18 +284,18 @@ def test_unpacked_copies_are_kept_apart_by_source(offline, unverified, tmp_path)
 def test_an_interrupted_unpack_leaves_nothing_half_written(offline, unverified, monkeypatch,
                                                            tmp_path):
     arrays = fake_dataset(tmp_path / "src", "MNIST", gz=True)
-    real_copy = data.shutil.copyfileobj
+    real_copy = mnist_family.shutil.copyfileobj
 
     def interrupted(src, dst, *args):
         dst.write(src.read(100))
         raise KeyboardInterrupt   # the student pressed stop, or the kernel died
 
-    monkeypatch.setattr(data.shutil, "copyfileobj", interrupted)
+    monkeypatch.setattr(mnist_family.shutil, "copyfileobj", interrupted)
     with pytest.raises(KeyboardInterrupt):
         data.mnist(train=True, root=tmp_path / "src")
-    left = [p for p in (data.LOCAL_DATA / "unpacked").rglob("*") if p.is_file()]
+    left = [p for p in (store.LOCAL_DATA / "unpacked").rglob("*") if p.is_file()]
     assert left == []
-    monkeypatch.setattr(data.shutil, "copyfileobj", real_copy)
+    monkeypatch.setattr(mnist_family.shutil, "copyfileobj", real_copy)
     ds = data.mnist(train=True, root=tmp_path / "src")
     np.testing.assert_array_equal(ds.data.numpy(), arrays["train"][0])
 
@@ -314,10 +316,10 @@ def test_files_are_checked_against_their_md5_once(offline, monkeypatch, tmp_path
     fake_dataset(tmp_path / "m", "MNIST")
     raw = tmp_path / "m" / "MNIST" / "raw"
     sums = {p.name: hashlib.md5(p.read_bytes()).hexdigest() for p in raw.iterdir()}
-    monkeypatch.setattr(data, "KNOWN_MD5", {"MNIST": sums, "FashionMNIST": {}})
+    monkeypatch.setattr(mnist_family, "KNOWN_MD5", {"MNIST": sums, "FashionMNIST": {}})
     counted = []
-    real_md5 = data._md5
-    monkeypatch.setattr(data, "_md5", lambda p: counted.append(p.name) or real_md5(p))
+    real_md5 = store.md5
+    monkeypatch.setattr(store, "md5", lambda p: counted.append(p.name) or real_md5(p))
     data.mnist_arrays(train=False, root=tmp_path / "m")
     assert sorted(counted) == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
     data.mnist_arrays(train=False, root=tmp_path / "m")
@@ -344,7 +346,7 @@ def test_known_md5_sums_are_torchvisions():
 
 
 def test_shipped_subsets_match_their_md5sums():
-    listed = data._subset_md5()
+    listed = mnist_family._subset_md5()
     assert len(listed) == 8
     for rel, digest in listed.items():
         assert hashlib.md5((data.SUBSETS / rel).read_bytes()).hexdigest() == digest
@@ -443,9 +445,9 @@ def test_a_mirror_that_accepts_and_never_answers_costs_only_the_promised_seconds
         offline, monkeypatch, capsys):
     """The probe waits for an HTTP answer, not a connection: the first access takes seconds."""
     server = SilentServer()
-    monkeypatch.setitem(data.MIRRORS, "MNIST", [server.url])
-    monkeypatch.setattr(data, "CONNECT_SECONDS", 1.5)
-    assert data.READ_SECONDS == 30.0              # the download's own timeout is not shortened
+    monkeypatch.setitem(mnist_family.MIRRORS, "MNIST", [server.url])
+    monkeypatch.setattr(store, "CONNECT_SECONDS", 1.5)
+    assert store.READ_SECONDS == 30.0              # the download's own timeout is not shortened
     try:
         start = time.monotonic()
         x, _ = data.mnist_arrays(train=False)
@@ -453,7 +455,7 @@ def test_a_mirror_that_accepts_and_never_answers_costs_only_the_promised_seconds
     finally:
         server.close()
     assert len(x) == 1000 and server.held          # the subset, after a real connection
-    assert elapsed < data.CONNECT_SECONDS + 2
+    assert elapsed < store.CONNECT_SECONDS + 2
     assert len(notices(capsys.readouterr().out)) == 1
 
 
@@ -473,7 +475,9 @@ def test_the_probe_counts_a_mirror_that_answers_http(monkeypatch):
     silent = SilentServer()
     good = f"http://127.0.0.1:{answering.server_address[1]}/mnist/"
     try:
-        assert data._reachable([silent.url, good, "http://127.0.0.1:9/"], 1.5) == [good]
+        probe = [silent.url, good, "http://127.0.0.1:9/"]
+        assert data.reachable(probe, 1.5, "train-images-idx3-ubyte.gz") == [good]
+        assert data.reachable(probe, 1.5, "cifar-10-python.tar.gz") == []     # a 404
     finally:
         answering.shutdown()
         answering.server_close()
@@ -484,14 +488,58 @@ def test_part_files_left_by_a_killed_unpack_are_cleaned_on_the_next_call(offline
                                                                          tmp_path):
     fake_dataset(tmp_path / "src", "MNIST", gz=True)
     data.mnist(train=True, root=tmp_path / "src")
-    raw = next((data.LOCAL_DATA / "unpacked").glob("MNIST-*")) / "MNIST" / "raw"
+    raw = next((store.LOCAL_DATA / "unpacked").glob("MNIST-*")) / "MNIST" / "raw"
     # What a killed unpack leaves: a half-written .part file (its process gone long ago),
     # and one being written right now by another process (young: it must be left alone).
     old = raw / "train-images-idx3-ubyte.abc123.part"
     young = raw / "t10k-images-idx3-ubyte.def456.part"
     for part in (old, young):
         part.write_bytes(b"\0" * 100)
-    long_ago = time.time() - data.STALE_PART_SECONDS - 5
+    long_ago = time.time() - store.STALE_PART_SECONDS - 5
     os.utime(old, (long_ago, long_ago))
     data.mnist(train=True, root=tmp_path / "src")
     assert not old.exists() and young.exists()
+
+
+# ----------------------------------------------------------------- the package's face
+# Every public name of cnnlib.data when it was one file (data.py, before it became a
+# package of one module per idea), read from that file; and the two helpers that scripts
+# outside the library use (.ci/run, tests/test_binder.py), public since the split.
+FORMER_NAMES = [
+    "PACKAGE", "SUBSETS", "REPO", "IN_CHECKOUT", "SHARED_DATA", "LOCAL_DATA", "DATASETS",
+    "MNIST_CLASSES", "FASHION_MNIST_CLASSES", "KNOWN_MD5", "MIRRORS", "CONNECT_SECONDS",
+    "READ_SECONDS", "DataNotFoundError", "DataCorruptError", "read_idx", "write_idx",
+    "find_data_root", "using_subset", "data_source", "download", "STALE_PART_SECONDS", "mnist",
+    "fashion_mnist", "mnist_arrays", "fashion_mnist_arrays", "CIFAR10_CLASSES", "CIFAR10_FOLDER",
+    "CIFAR10_URL", "CIFAR10_MD5", "read_cifar_batch", "cifar10_arrays", "cifar10",
+    "has_full", "reachable",
+]
+
+
+def test_every_name_of_the_former_module_is_still_there():
+    missing = [name for name in FORMER_NAMES if not hasattr(data, name)]
+    assert not missing
+    assert data.PACKAGE == pathlib.Path(data.__file__).resolve().parent.parent   # cnnlib/
+    assert (data.SUBSETS / "MD5SUMS").is_file()
+    assert callable(data.mnist) and callable(data.download)   # functions, not modules
+
+
+def test_the_face_lists_the_same_public_names_as_before():
+    assert set(data.__all__) == {
+        "DataNotFoundError", "DataCorruptError", "MNIST_CLASSES", "FASHION_MNIST_CLASSES",
+        "find_data_root", "data_source", "using_subset", "read_idx", "write_idx", "mnist",
+        "fashion_mnist", "mnist_arrays", "fashion_mnist_arrays", "download", "CIFAR10_CLASSES",
+        "read_cifar_batch", "cifar10", "cifar10_arrays"}
+
+
+def test_the_download_command_says_how_it_is_used():
+    run = subprocess.run([sys.executable, "-m", "cnnlib.data", "upload"],
+                         capture_output=True, text=True)
+    assert run.returncode == 1 and "usage: python -m cnnlib.data download" in run.stderr
+
+
+def test_the_download_command_reports_a_failure(offline, monkeypatch, capsys):
+    from cnnlib.data.__main__ import main
+    with pytest.raises(SystemExit) as info:
+        main(["download"])
+    assert "could not be downloaded" in str(info.value)

@@ -13,6 +13,7 @@ import pytest
 import torchvision
 
 from cnnlib import data
+from cnnlib.data import cifar, store
 
 
 def write_cifar(root, n_train=4, n_test=3, seed=0):
@@ -42,7 +43,7 @@ def cifar_folder(tmp_path, monkeypatch):
     arrays = write_cifar(tmp_path)
     sums = {p.name: hashlib.md5(p.read_bytes()).hexdigest()
             for p in (tmp_path / data.CIFAR10_FOLDER).iterdir()}
-    monkeypatch.setattr(data, "CIFAR10_MD5", sums)
+    monkeypatch.setattr(cifar, "CIFAR10_MD5", sums)
     return tmp_path, arrays
 
 
@@ -108,10 +109,10 @@ def test_not_a_batch_file(tmp_path):
 def nowhere(tmp_path, monkeypatch):
     monkeypatch.delenv("CNNLIB_DATA", raising=False)
     monkeypatch.delenv("CNNLIB_OFFLINE", raising=False)
-    monkeypatch.setattr(data, "SHARED_DATA", tmp_path / "no-shared")
-    monkeypatch.setattr(data, "LOCAL_DATA", tmp_path / "data")
-    monkeypatch.setattr(data, "CIFAR10_URL", "http://127.0.0.1:9/cifar-10-python.tar.gz")
-    monkeypatch.setattr(data, "CONNECT_SECONDS", 0.5)
+    monkeypatch.setattr(store, "SHARED_DATA", tmp_path / "no-shared")
+    monkeypatch.setattr(store, "LOCAL_DATA", tmp_path / "data")
+    monkeypatch.setattr(cifar, "CIFAR10_URL", "http://127.0.0.1:9/cifar-10-python.tar.gz")
+    monkeypatch.setattr(store, "CONNECT_SECONDS", 0.5)
     return tmp_path
 
 
@@ -130,7 +131,47 @@ def test_no_network_says_what_to_do(nowhere):
 
 def test_found_in_the_shared_folder(nowhere, monkeypatch):
     arrays = write_cifar(nowhere / "no-shared")
-    monkeypatch.setattr(data, "CIFAR10_MD5", {})
+    monkeypatch.setattr(cifar, "CIFAR10_MD5", {})
     monkeypatch.setenv("CNNLIB_OFFLINE", "1")
     images, labels = data.cifar10_arrays(train=False)
     np.testing.assert_array_equal(labels, arrays["test_batch"][1])
+
+
+def test_the_download_asks_the_server_for_the_cifar_archive(nowhere, monkeypatch):
+    """The probe before a download asks for the archive itself, and a server that has it
+    lets the download start (torchvision's downloader is replaced: no network)."""
+    import http.server
+    import threading
+
+    asked = []
+
+    class Archive(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            asked.append(self.path)
+            self.send_response(200 if self.path == "/~kriz/cifar-10-python.tar.gz" else 404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Archive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    monkeypatch.setattr(cifar, "CIFAR10_URL",
+                        f"http://127.0.0.1:{port}/~kriz/cifar-10-python.tar.gz")
+    monkeypatch.setattr(store, "CONNECT_SECONDS", 2.0)
+
+    class Downloaded(Exception):
+        pass
+
+    def fake_cifar10(root, train, download):
+        raise Downloaded(f"download into {root}")
+
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", fake_cifar10)
+    try:
+        with pytest.raises(data.DataNotFoundError, match="Downloaded: download into"):
+            data.cifar10_arrays(download=True)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert asked == ["/~kriz/cifar-10-python.tar.gz"]

@@ -10,7 +10,8 @@ Four ideas, one module each, each built on the one before:
    Losses (``cross_entropy``, ``mse_loss`` ...) return ``(loss, grad)``: the
    loss and its gradient with respect to the scores.
 2. :mod:`~cnnlib.nn.modules`: **layers** (``Conv2d``, ``Linear``, ``ReLU`` ...)
-   that keep what their backward pass needs and call the functional pairs, as
+   built on what a layer is (:mod:`~cnnlib.nn.module`: ``Parameter``, ``Module``,
+   ``Sequential``), that keep what their backward pass needs and call the functional pairs, as
    ``torch.nn.ReLU`` calls ``torch.nn.functional.relu``.  Parameter names,
    shapes and ``state_dict`` keys are PyTorch's.  :mod:`~cnnlib.nn.lenet`
    stacks them into the course's LeNet-5.
