@@ -94,9 +94,16 @@ def is_student_version(path: pathlib.Path) -> bool:
     return path.parent.name == "assignments"
 
 
+def is_lesson_source(path: pathlib.Path) -> bool:
+    """The instructor source of a lesson (notebooks/source/): its generated student version,
+    which runs to the end (its stubs raise only when called), is what is measured."""
+    return path.resolve().parent == (REPO / "notebooks" / "source").resolve()
+
+
 def all_notebooks():
     return sorted(p for p in (REPO / "notebooks").rglob("*.ipynb")
-                  if ".ipynb_checkpoints" not in p.parts and not is_student_version(p))
+                  if ".ipynb_checkpoints" not in p.parts and not is_student_version(p)
+                  and not is_lesson_source(p))
 
 
 def main(paths):

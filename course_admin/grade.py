@@ -320,6 +320,8 @@ class Result:
     answered: dict = dataclasses.field(default_factory=dict)   # written answer -> bool
     feedback: str | None = None     # the executed student version (JSON), no hidden tests
     seconds: float = 0.0
+    # (kind, id, part) -> (correct, mistake name): a lesson's exercises and quizzes
+    verdicts: dict = dataclasses.field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -610,6 +612,8 @@ def grade_notebook(path, assignment, timeout=120, fast=True, deny=(), threads=1,
                 f"grader error: {type(exc).__name__}: {exc}")
         finally:
             runner.stop()
+        from .checks.lessons import quiz_verdicts      # read from the text, never run
+        result.verdicts.update(quiz_verdicts(nb))
     finally:
         shutil.rmtree(copy, ignore_errors=True)
     for gid, points in assignment.manual.items():
@@ -805,14 +809,17 @@ class _Runner:
             result.messages[gid] = "the tests' results did not come back as data"
             return True
         try:
-            check.verify(inputs, outputs)
+            outcome = check.verify(inputs, outputs)
         except AssertionError as exc:
+            result.verdicts.update(getattr(exc, "verdicts", {}))   # a lesson's diagnosis
             result.messages[gid] = f"AssertionError: {str(exc)[:200]}"
             return True
         except Exception as exc:
             result.messages[gid] = (f"wrong result ({type(exc).__name__} while comparing "
                                     f"it with the reference)")
             return True
+        if isinstance(outcome, dict):
+            result.verdicts.update(outcome)
         result.points[gid] = assignment.points[gid]
         return True
 
@@ -1017,6 +1024,8 @@ def grade_class(submissions, out, source_dir=SOURCES, workers=2, timeout=120, fa
 
     def finish(result):
         marks.write(result)
+        from .checks.lessons import record             # <lesson>.verdicts.csv
+        record(out, source_dir, result)
         results.append(result)
         if on_result:
             on_result(result)

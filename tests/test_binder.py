@@ -100,7 +100,10 @@ NOTEBOOKS = sorted(p for p in (REPO / "notebooks").rglob("*.ipynb")
                    if ".ipynb_checkpoints" not in p.parts)
 # Student versions of the assignments stop at their first stub by design: their solved
 # sources (notebooks/assignments/source/) are the ones executed and measured.
-EXECUTED = [p for p in NOTEBOOKS if p.parent.name != "assignments"]
+# The instructor sources of lessons (notebooks/source/) are committed without outputs; their
+# generated student versions (notebooks/<lesson>.ipynb) are the ones executed and measured.
+EXECUTED = [p for p in NOTEBOOKS if p.parent.name != "assignments"
+            and p.parent != REPO / "notebooks" / "source"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -26,10 +26,11 @@ RUN_SCRIPT = "run `python website/colab_cells.py` (it adds the cells to every no
 
 
 def all_notebooks():
-    """Lessons, assignment sources and student versions."""
+    """Lessons, lesson and assignment sources, and student versions."""
     nbs = colab_cells.NOTEBOOKS
     return (sorted(nbs.glob("*.ipynb")) + sorted((nbs / "assignments").glob("*.ipynb"))
-            + sorted(colab_cells.SOURCES.glob("*.ipynb")))
+            + sorted(colab_cells.SOURCES.glob("*.ipynb"))
+            + sorted(colab_cells.LESSON_SOURCES.glob("*.ipynb")))
 
 
 def test_badge_points_at_the_notebook_itself():
@@ -37,6 +38,10 @@ def test_badge_points_at_the_notebook_itself():
         "notebooks/01a_convolution.ipynb"
     source = colab_cells.SOURCES / "01_conv_from_scratch.ipynb"
     assert colab_cells.published_path(source) == "notebooks/assignments/01_conv_from_scratch.ipynb"
+    lesson = colab_cells.LESSON_SOURCES / "01b_convolution_theory.ipynb"
+    assert colab_cells.published_path(lesson) == "notebooks/01b_convolution_theory.ipynb"
+    assert lesson in colab_cells.lesson_notebooks()
+    assert colab_cells.NOTEBOOKS / lesson.name not in colab_cells.lesson_notebooks()
     badge = colab_cells.badge_markdown("notebooks/01a_convolution.ipynb")
     assert badge.endswith("(https://colab.research.google.com/github/cnn-course/cnn-course/"
                           "blob/main/notebooks/01a_convolution.ipynb)")

@@ -19,6 +19,7 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 WEBSITE = REPO / "website"
 SITE = pathlib.Path(os.environ.get("CNNLIB_WEBSITE_DIR", REPO / "build/website/_build/html"))
 SOURCES = REPO / "notebooks" / "assignments" / "source"
+LESSON_SOURCES = REPO / "notebooks" / "source"
 
 spec = importlib.util.spec_from_file_location("check_links", WEBSITE / "check_links.py")
 check_links = importlib.util.module_from_spec(spec)
@@ -77,6 +78,40 @@ def test_link_checker_finds_missing_files_and_anchors(tmp_path):
 
 
 # --------------------------------------------------------------------------- the built site
+def _region_lines(text):
+    """The lines of ``text`` inside solution and hidden-test regions, stripped."""
+    inside, lines = False, []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS")):
+            inside = True
+        elif stripped.startswith(("### END SOLUTION", "### END HIDDEN TESTS")):
+            inside = False
+        elif inside:
+            lines.append(stripped)
+    return lines
+
+
+def lesson_solution_lines():
+    """Lines that only the lessons' instructor sources (notebooks/source/) hold: exercise
+    solutions and hidden tests.
+
+    Unlike the assignments' list, the student versions are not consulted: a line of a
+    lesson's solution is secret unless the source itself shows it outside its solution
+    and hidden-test regions (a shared import), so a line copied into a student version is
+    caught, not excused.  Short lines and comments say too little.
+    """
+    secret = set()
+    for nb_path in sorted(LESSON_SOURCES.glob("*.ipynb")):
+        cells = nbformat.read(nb_path, as_version=4).cells
+        regions = {line for cell in cells for line in _region_lines(cell.source)}
+        shown = {line.strip() for cell in cells for line in cell.source.splitlines()
+                 } - regions
+        secret |= {line for line in regions if len(line) >= 20 and not line.startswith("#")
+                   and line not in shown}
+    return secret
+
+
 def solution_lines():
     """Lines that only the instructor sources hold: solution bodies and hidden tests.
 
@@ -102,7 +137,7 @@ def solution_lines():
                 elif (inside and len(stripped) >= 20 and not stripped.startswith("#")
                       and stripped not in public):
                     secret.add(stripped)
-    return secret
+    return secret | lesson_solution_lines()
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +192,41 @@ def test_no_solution_code_in_the_built_site(site):
     leaks = find_leaks(site, solution_lines())
     assert not leaks, f"solution code in the website: { {k: v[:3] for k, v in leaks.items()} }"
     assert not list(site.rglob("*source/*conv_from_scratch*")), "instructor notebook built"
+    assert not list((site / "notebooks").glob("source/*")), "a lesson's instructor source built"
+
+
+def test_lesson_solution_lines_are_found_in_the_lesson_sources():
+    lines = lesson_solution_lines()
+    assert len(lines) >= 10
+    assert any("for row in range" in line for line in lines)           # 01b.1's solution
+    assert any("check_exercise" in line and "quiet=True" in line for line in lines)
+
+
+def test_no_lesson_solution_in_any_student_notebook():
+    # The lessons' solutions are absent from every notebook a student gets (the generated
+    # student versions included), and from their outputs.
+    secret = lesson_solution_lines()
+    notebooks = (sorted((REPO / "notebooks").glob("*.ipynb"))
+                 + sorted((REPO / "notebooks" / "assignments").glob("*.ipynb")))
+    leaks = {}
+    for path in notebooks:
+        text = path.read_text(encoding="utf-8")
+        shown = readable_text(path) + "\n" + "\n".join(
+            "".join(output.get("text", "")) for cell in json.loads(text)["cells"]
+            for output in cell.get("outputs", []))
+        found = sorted(line for line in secret if line in shown)
+        if found:
+            leaks[path.name] = found
+    assert not leaks, f"lesson solutions in the student notebooks: {leaks}"
+
+
+def test_the_grep_would_catch_a_lesson_solution(tmp_path):
+    secret = lesson_solution_lines()
+    line = sorted(secret)[0]
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "01b.html").write_text(f"<pre><span>{line}</span></pre>")
+    (tmp_path / "notebooks" / "clean.html").write_text("<pre>print(1)</pre>")
+    assert find_leaks(tmp_path, solution_lines()) == {"notebooks/01b.html": [line]}
 
 
 @pytest.mark.website

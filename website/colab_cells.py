@@ -13,9 +13,11 @@ Both cells are tagged ``remove-cell``: the website has its own Colab and Binder 
 
 The script is idempotent: it inserts the cells where they are missing and rewrites them
 where they differ from the current text, and changes nothing else. It edits the lessons
-(``notebooks/*.ipynb``) and the instructor sources of the assignments
-(``notebooks/assignments/source/*.ipynb``, whose badge points at the student version), then
-regenerates the student versions with ``course_admin.generate``. Run it from anywhere:
+(``notebooks/*.ipynb``; for a lesson with exercises its instructor source
+``notebooks/source/<lesson>.ipynb`` instead, whose badge points at the student version) and
+the instructor sources of the assignments (``notebooks/assignments/source/*.ipynb``, whose
+badge points at the student version), then regenerates the student versions with
+``course_admin.generate``. Run it from anywhere:
 
     python website/colab_cells.py          # update the notebooks
     python website/colab_cells.py --check  # only report which notebooks are out of date
@@ -29,6 +31,7 @@ import nbformat
 REPO = pathlib.Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 SOURCES = NOTEBOOKS / "assignments" / "source"
+LESSON_SOURCES = NOTEBOOKS / "source"
 REPOSITORY = "cnn-course/cnn-course"
 BRANCH = "main"
 BADGE_ID, INSTALL_ID = "colab-badge", "colab-install"
@@ -64,8 +67,11 @@ def badge_markdown(path):
 
 
 def lesson_notebooks():
-    """The notebooks this script edits: lessons, then assignment sources."""
-    return sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(SOURCES.glob("*.ipynb"))
+    """The notebooks this script edits: lessons or their sources, then assignment sources."""
+    sources = sorted(LESSON_SOURCES.glob("*.ipynb"))
+    generated = {p.name for p in sources}
+    return (sorted(p for p in NOTEBOOKS.glob("*.ipynb") if p.name not in generated) + sources
+            + sorted(SOURCES.glob("*.ipynb")))
 
 
 def published_path(notebook):
@@ -73,6 +79,8 @@ def published_path(notebook):
     notebook = pathlib.Path(notebook).resolve()
     if notebook.parent == SOURCES.resolve():
         notebook = SOURCES.parent / notebook.name
+    elif notebook.parent == LESSON_SOURCES.resolve():
+        notebook = NOTEBOOKS / notebook.name
     return notebook.relative_to(REPO).as_posix()
 
 

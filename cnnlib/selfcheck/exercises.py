@@ -5,7 +5,7 @@ to an :class:`~cnnlib.selfcheck.answers.Exercise`: a title, the statement a note
 shows, and either parts (a value to compute or predict, with the known wrong values
 and what produces them) or a ``check_*`` function for a function the student writes.
 One module per lesson holds them: ``exercises_01`` (01a, 01b), ``exercises_02``,
-``exercises_03``, ``exercises_04`` (04a, 04b, 04c) and ``exercises_05``.
+``exercises_03``, ``exercises_04`` (04a, 04b, 04c), ``exercises_04d`` and ``exercises_05``.
 
 Lessons 00 and 06a-10 have ``exercises_00``, ``exercises_06`` (06a, 06b), ``exercises_07``,
 ``exercises_08``, ``exercises_09`` and ``exercises_10``.
@@ -19,6 +19,7 @@ In a notebook::
 from __future__ import annotations
 
 from . import exercises_01, exercises_02, exercises_03, exercises_04, exercises_05
+from . import exercises_04d
 from .answers import check_parts
 from . import exercises_00, exercises_06, exercises_07, exercises_08, exercises_09, exercises_10
 
@@ -26,6 +27,7 @@ __all__ = ["EXERCISES", "check_exercise", "exercises_of"]
 
 EXERCISES = {**exercises_01.EXERCISES, **exercises_02.EXERCISES, **exercises_03.EXERCISES,
              **exercises_04.EXERCISES, **exercises_05.EXERCISES}
+EXERCISES.update(exercises_04d.EXERCISES)
 
 # Lessons 00 and 06a-10, registered in a statement of their own.
 EXERCISES.update({**exercises_00.EXERCISES, **exercises_06.EXERCISES, **exercises_07.EXERCISES,

@@ -144,8 +144,9 @@ EXERCISES = {
         "correlation as a matrix",
         "A valid cross-correlation is linear, so it is a matrix product `M @ x`. Write "
         "`correlation_matrix(kernel, n)` that builds `M` for a kernel of K taps and a "
-        "signal of n samples, then check `M @ x` against your `correlate1d`. Run "
-        "`check_correlation_matrix(correlation_matrix)`.",
+        "signal of n samples (row i holds the kernel in columns i to i + K - 1), and "
+        "compare `M @ x` with `np.correlate(x, kernel, 'valid')`. Check with "
+        "`check_exercise('01b.1', correlation_matrix)`.",
         check=check_correlation_matrix),
     "01b.2": Exercise(
         "spot the bug: the channel sum",

@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from .answers import Mistake as M
 from .answers import Part, check_parts
+from . import quiz_04d
 
 __all__ = ["Quiz", "QUIZZES", "check_quiz"]
 
@@ -295,6 +296,7 @@ QUIZZES = {
                               "precise; AP is an average over all recalls.")))}),
 }
 
+QUIZZES.update({k: Quiz(*v) for k, v in quiz_04d.QUIZZES.items()})   # lesson 04d
 
 _NOT_GIVEN = object()
 
