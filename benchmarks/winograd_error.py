@@ -28,10 +28,12 @@ CASES = {
 
 
 def relative(value, reference):
+    """Largest absolute error over the largest absolute reference value."""
     return float(np.abs(value - reference).max() / np.abs(reference).max())
 
 
 def main():
+    """Print the error table (Markdown) of every method on both kinds of magnitudes."""
     rng = np.random.default_rng(0)
     n, c_in, c_out, size = SHAPE.values()
     x0 = rng.standard_normal((n, c_in, size, size))

@@ -44,8 +44,8 @@ from ._winograd import weight_gradient as winograd_weight_gradient
 from .padding import conv_output_shape, pad2d
 from .unfold import tap_slices
 
-__all__ = ["SHORT_ROWS", "CHUNK_BYTES", "DEPTHWISE_BLOCK_BYTES", "forward", "weight_gradient", "input_gradient",
-           "is_depthwise"]
+__all__ = ["SHORT_ROWS", "CHUNK_BYTES", "DEPTHWISE_BLOCK_BYTES", "forward", "weight_gradient",
+           "input_gradient", "is_depthwise"]
 
 SHORT_ROWS = 16     # output rows shorter than this are unfolded with the images last
 # im2col works in blocks of output rows whose columns take at most this many bytes, so a
