@@ -335,6 +335,9 @@ def main():
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--table-only", action="store_true",
                         help="regenerate the README table from the JSON without measuring")
+    parser.add_argument("--show", nargs="+", metavar="LABEL",
+                        help="labels the README table shows, in this order (default: all; "
+                             "the JSON keeps every label)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--memory-worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -356,6 +359,11 @@ def main():
                              for c in ("cnnlib", "torch")}
         results[args.label] = run
         JSON_PATH.write_text(json.dumps(results, indent=1) + "\n")
+    if args.show:
+        missing = [lab for lab in args.show if lab not in results]
+        if missing:
+            raise ValueError(f"--show: no results labelled {missing} in {JSON_PATH.name}")
+        results = {lab: results[lab] for lab in args.show}
     write_readme(results)
     print(table(results))
 

@@ -15,7 +15,11 @@ same:
 - *the column cache*: ``conv2d(..., cache=d)`` keeps the columns in ``d`` and
   ``conv2d_backward(..., cache=d)`` reuses them for the weight gradient;
 - *depthwise*: with one input channel per group (``groups = C_in``) the matrix product
-  degenerates, and a loop over the kH*kW taps is faster.
+  degenerates, and a loop over the kH*kW taps is faster;
+- *Winograd*: a 3x3, stride-1, ungrouped layer with at least 16 channels in and out
+  (``winograd_pays``) goes to ``cnnlib._winograd``, which needs 2.25x fewer
+  multiplications (``F(2x2, 3x3)`` in float32, ``F(4x4, 3x3)``, 4x fewer, in float64),
+  forward and both gradients.
 
 Three entry points, one per quantity of the chain rule:
 
@@ -27,22 +31,29 @@ Three entry points, one per quantity of the chain rule:
   ``conv2d_backward`` and ``conv_transpose2d`` both call it: the transposed convolution
   *is* this operation.
 
-A further algorithm (Winograd, FFT) belongs here as one more named branch in these
-entry points, chosen by a test on the arguments, like ``is_depthwise``.
+Each further algorithm is one more named branch in these entry points, chosen by a test
+on the arguments (``is_depthwise``, ``winograd_pays``).
 """
 import numpy as np
 
 from ._validate import compute_dtype
+from ._winograd import forward as winograd_forward
+from ._winograd import input_gradient as winograd_input_gradient
+from ._winograd import tile_size_for, winograd_pays
+from ._winograd import weight_gradient as winograd_weight_gradient
 from .padding import conv_output_shape, pad2d
 from .unfold import tap_slices
 
-__all__ = ["SHORT_ROWS", "CHUNK_BYTES", "forward", "weight_gradient", "input_gradient",
-           "is_depthwise"]
+__all__ = ["SHORT_ROWS", "CHUNK_BYTES", "DEPTHWISE_BLOCK_BYTES", "forward", "weight_gradient",
+           "input_gradient", "is_depthwise"]
 
 SHORT_ROWS = 16     # output rows shorter than this are unfolded with the images last
 # im2col works in blocks of output rows whose columns take at most this many bytes, so a
 # large image never needs its whole column matrix (kH*kW copies of the input) at once.
 CHUNK_BYTES = 64 * 2**20
+# The depthwise branch works on blocks of channels whose planes (input, output, scratch)
+# take at most this many bytes (measured: 256 KB to 1 MB gain 10-15% over whole images).
+DEPTHWISE_BLOCK_BYTES = 2**20
 
 
 # --------------------------------------------------------------------------------------
@@ -66,6 +77,8 @@ def forward(a, cache=None):
     output_size = conv_output_shape(xp.shape[2:], weight.shape[2:], a.stride, a.dilation)
     if is_depthwise(weight, a.groups):
         out = _depthwise_forward(xp, weight, a.stride, a.dilation, output_size)
+    elif winograd_pays(weight.shape, a.stride, a.dilation, a.groups, output_size):
+        out = winograd_forward(xp, weight, tile_size_for(dtype, output_size))
     else:
         out = _im2col_forward(xp, weight, a, output_size, cache)
     if a.bias is not None:
@@ -81,6 +94,10 @@ def weight_gradient(dout, a, weight, cache=None):
     if is_depthwise(weight, a.groups):
         xp = pad2d(a.x.astype(weight.dtype, copy=False), a.pads, a.padding_mode)
         return _depthwise_weight_gradient(dout, xp, weight, a.stride, a.dilation)
+    output_size = dout.shape[2:]
+    if winograd_pays(weight.shape, a.stride, a.dilation, a.groups, output_size):
+        xp = pad2d(a.x.astype(weight.dtype, copy=False), a.pads, a.padding_mode)
+        return winograd_weight_gradient(dout, xp, tile_size_for(weight.dtype, output_size))
     return _im2col_weight_gradient(dout, a, weight, cache)
 
 
@@ -99,6 +116,10 @@ def input_gradient(dout, weight, stride, dilation, groups, padded_size):
     """
     if is_depthwise(weight, groups):
         return _depthwise_input_gradient(dout, weight, stride, dilation, groups, padded_size)
+    output_size = dout.shape[2:]
+    if winograd_pays(weight.shape, stride, dilation, groups, output_size):
+        return winograd_input_gradient(dout, weight, padded_size,
+                                       tile_size_for(dout.dtype, output_size))
     return _im2col_input_gradient(dout, weight, stride, dilation, groups, padded_size)
 
 
@@ -302,27 +323,55 @@ def _channel_of_each_output(xp_image, c_out):
     return xp_image if m == 1 else np.repeat(xp_image, m, axis=0)
 
 
+def _channel_blocks(c, plane_bytes, arrays):
+    """Slices of at most ``DEPTHWISE_BLOCK_BYTES // (arrays * plane_bytes)`` channels.
+
+    Saves memory traffic: the kH*kW taps each pass over a block of channels, and a block
+    whose ``arrays`` planes (input, output, scratch) fit in the cache is read from the
+    cache by every tap after the first, instead of from memory.
+    """
+    step = max(1, min(c, DEPTHWISE_BLOCK_BYTES // max(arrays * plane_bytes, 1)))
+    return [slice(i, min(i + step, c)) for i in range(0, c, step)]
+
+
 def _depthwise_forward(xp, weight, stride, dilation, output_size):
-    """Depthwise conv2d (no bias) of the padded ``xp``: (N, C_out, H_out, W_out)."""
+    """Depthwise conv2d (no bias) of the padded ``xp``: (N, C_out, H_out, W_out).
+
+    Per image and block of channels (``_channel_blocks``), the taps are accumulated in
+    place into the output: the first tap writes it, each further tap adds its product
+    through one preallocated scratch block, so no array is zeroed or allocated per tap.
+    """
     n, c_out = xp.shape[0], weight.shape[0]
     taps = weight[:, 0, :, :, None, None]                  # (C_out, kH, kW, 1, 1)
-    out = np.zeros((n, c_out) + tuple(output_size), dtype=xp.dtype)
-    product = np.empty((c_out,) + tuple(output_size), dtype=xp.dtype)
+    out = np.empty((n, c_out) + tuple(output_size), dtype=xp.dtype)
+    plane = (xp.shape[2] * xp.shape[3] + 2 * output_size[0] * output_size[1]) * xp.itemsize
+    blocks = _channel_blocks(c_out, plane, 1)
+    scratch = np.empty((blocks[0].stop,) + tuple(output_size), dtype=xp.dtype)
     for b in range(n):
         image = _channel_of_each_output(xp[b], c_out)
-        for u, v, r, s in tap_slices(weight.shape[2:], stride, dilation, output_size):
-            out[b] += np.multiply(image[:, r, s], taps[:, u, v], out=product)
+        for cs in blocks:
+            acc, product = out[b, cs], scratch[:cs.stop - cs.start]
+            for u, v, r, s in tap_slices(weight.shape[2:], stride, dilation, output_size):
+                if u == v == 0:
+                    np.multiply(image[cs, r, s], taps[cs, u, v], out=acc)
+                else:
+                    acc += np.multiply(image[cs, r, s], taps[cs, u, v], out=product)
     return out
 
 
 def _depthwise_weight_gradient(dout, xp, weight, stride, dilation):
-    """Per tap, ``dweight[c, u, v]`` is the dot product of ``dout[:, c]`` with the slice read."""
+    """Per tap, ``dweight[c, u, v]`` is the dot product of ``dout[:, c]`` with the slice read.
+
+    Per image and block of channels, so the block's slices come from the cache.
+    """
     c_out, _, kh, kw = weight.shape
     dweight = np.zeros((c_out, kh, kw), dtype=xp.dtype)
+    plane = (xp.shape[2] * xp.shape[3] + dout.shape[2] * dout.shape[3]) * xp.itemsize
     for b in range(xp.shape[0]):
         image = _channel_of_each_output(xp[b], c_out)
-        for u, v, r, s in tap_slices((kh, kw), stride, dilation, dout.shape[2:]):
-            dweight[:, u, v] += np.einsum("chw,chw->c", dout[b], image[:, r, s])
+        for cs in _channel_blocks(c_out, plane, 1):
+            for u, v, r, s in tap_slices((kh, kw), stride, dilation, dout.shape[2:]):
+                dweight[cs, u, v] += np.einsum("chw,chw->c", dout[b, cs], image[cs, r, s])
     return dweight[:, None]
 
 
@@ -330,15 +379,24 @@ def _depthwise_input_gradient(dout, weight, stride, dilation, groups, padded_siz
     """Per tap, the slice the tap read receives ``weight[c, u, v] * dout[:, c]``.
 
     ``groups`` is C_in; output o came from input channel o // m (C_out = m * C_in), so
-    each input channel sums the gradients of its m outputs.
+    each input channel sums the gradients of its m outputs.  Per image and block of
+    channels, the taps add into the block in place through one scratch block.
     """
     n, c_out = dout.shape[:2]
     taps = weight[:, 0, :, :, None, None]
     dimage = np.empty((c_out,) + tuple(padded_size), dtype=dout.dtype)
     dxp = np.empty((n, groups) + tuple(padded_size), dtype=dout.dtype)
+    plane = (padded_size[0] * padded_size[1] + 2 * dout.shape[2] * dout.shape[3]) * dout.itemsize
+    blocks = _channel_blocks(c_out, plane, 1)
+    scratch = np.empty((blocks[0].stop,) + tuple(dout.shape[2:]), dtype=dout.dtype)
     for b in range(n):
-        dimage[...] = 0
-        for u, v, r, s in tap_slices(weight.shape[2:], stride, dilation, dout.shape[2:]):
-            dimage[:, r, s] += taps[:, u, v] * dout[b]
-        dxp[b] = dimage.reshape(groups, c_out // groups, *padded_size).sum(axis=1)
+        for cs in blocks:
+            block, product = dimage[cs], scratch[:cs.stop - cs.start]
+            block[...] = 0
+            for u, v, r, s in tap_slices(weight.shape[2:], stride, dilation, dout.shape[2:]):
+                block[:, r, s] += np.multiply(taps[cs, u, v], dout[b, cs], out=product)
+        if groups == c_out:
+            dxp[b] = dimage
+        else:
+            dxp[b] = dimage.reshape(groups, c_out // groups, *padded_size).sum(axis=1)
     return dxp
