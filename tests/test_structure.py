@@ -30,8 +30,8 @@ KNOWN_PRIVATE_IMPORTS = [
 ]
 
 # The NumPy core: never imports torch, not even inside a function.
-NUMPY_CORE = ("_validate", "signal", "kernels", "padding", "unfold", "_conv_fast", "conv",
-              "_pool_fast", "pool", "nn")
+NUMPY_CORE = ("_validate", "signal", "kernels", "padding", "unfold", "_winograd", "_conv_fast",
+              "conv", "_pool_fast", "pool", "nn")
 
 
 def modules():
