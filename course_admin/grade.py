@@ -24,9 +24,10 @@ For each student and assignment the latest matching notebook is graded:
    before (set-up and the student's definitions) and grading goes on with the next
    cell (at most ``MAX_RESTARTS`` times and ``budget`` seconds per submission);
 4. right after each graded cell, its :class:`~course_admin.checks.Check` judges it in
-   the grader's process: fresh random inputs go to the kernel as plain data, the
-   student's outputs come back as plain data (never pickle) and are compared with a
-   reference the grader computes itself; the kernel only computes.  Tasks that must
+   the grader's process: fresh random inputs (and fixed hard cases, their values
+   fresh too) go to the kernel as plain data, the student's outputs come back as
+   plain data (never pickle) and are compared with a reference the grader computes
+   itself; the kernel only computes.  Tasks that must
    be written in NumPy score 0 with a note when their solution cells reach cnnlib's,
    PyTorch's or SciPy's layers (read from the code, outside the sandbox:
    :mod:`cnnlib.selfcheck.numpy_only`).  An assignment without checks (a lecturer's
