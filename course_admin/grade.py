@@ -24,9 +24,10 @@ For each student and assignment the latest matching notebook is graded:
    before (set-up and the student's definitions) and grading goes on with the next
    cell (at most ``MAX_RESTARTS`` times and ``budget`` seconds per submission);
 4. right after each graded cell, its :class:`~course_admin.checks.Check` judges it in
-   the grader's process: fresh random inputs go to the kernel as plain data, the
-   student's outputs come back as plain data (never pickle) and are compared with a
-   reference the grader computes itself; the kernel only computes.  Tasks that must
+   the grader's process: fresh random inputs (and fixed hard cases, their values
+   fresh too) go to the kernel as plain data, the student's outputs come back as
+   plain data (never pickle) and are compared with a reference the grader computes
+   itself; the kernel only computes.  Tasks that must
    be written in NumPy score 0 with a note when their solution cells reach cnnlib's,
    PyTorch's or SciPy's layers (read from the code, outside the sandbox:
    :mod:`cnnlib.selfcheck.numpy_only`).  An assignment without checks (a lecturer's
@@ -529,11 +530,18 @@ class _TrustedKernel:
         return self.km is not None and self.km.is_alive()
 
     def stop(self):
+        if self.client is not None:                    # its sockets and thread (a worker
+            try:                                       # grades many submissions)
+                self.client.stop_channels()
+            except Exception:
+                pass
+            self.client = None
         if self.km is not None:
             try:
                 self.km.shutdown_kernel(now=True)      # SIGKILL to the kernel's process group
             except Exception:
                 pass
+            self.km = None
         for folder in (self.private, getattr(self, "scratch", None)):
             if folder:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -785,17 +793,11 @@ class _Runner:
                 result.messages[gid] = (f"0 points: {task} must be written with NumPy only "
                                         f"({'; '.join(reasons[:3])})")
                 return True
-        try:
-            inputs = check.inputs(self.rng)
-            reply, _ = self._exec("", silent=True, store_history=False,
-                                  user_expressions={"verdict": request(check, inputs)})
-        except TimeoutError:
-            result.messages[gid] = "timeout: the code ran over the time limit on the tests"
-            result.status = "timeout"
-            return self._restart(f"the tests of {gid} ran longer than {self.timeout:g} s")
-        except _KernelDied:
-            result.messages[gid] = "the kernel died while the tests ran"
-            return self._restart(f"the kernel died in the tests of {gid}")
+        inputs = check.inputs(self.rng)
+        reply, go_on = self._evaluate(gid, request(check, inputs),
+                                      "timeout: the code ran over the time limit on the tests")
+        if reply is None:
+            return go_on
         verdict = reply.get("user_expressions", {}).get("verdict", {})
         try:
             if verdict.get("status") != "ok":
@@ -823,6 +825,24 @@ class _Runner:
         result.points[gid] = assignment.points[gid]
         return True
 
+    def _evaluate(self, gid, expression, timed_out):
+        """Evaluate the tests' user expression in the kernel.
+
+        Returns (reply, None), or (None, whether grading goes on) when the kernel ran
+        over the time limit or died (it is then restarted, budget allowing).
+        """
+        try:
+            reply, _ = self._exec("", silent=True, store_history=False,
+                                  user_expressions={"verdict": expression})
+        except TimeoutError:
+            self.result.messages[gid] = timed_out
+            self.result.status = "timeout"
+            return None, self._restart(f"the tests of {gid} ran longer than {self.timeout:g} s")
+        except _KernelDied:
+            self.result.messages[gid] = "the kernel died while the tests ran"
+            return None, self._restart(f"the kernel died in the tests of {gid}")
+        return reply, None
+
     def _numpy_only(self, task, forbidden_uses):
         """Why solution cell ``task`` breaks the NumPy-only rule ([] if it does not)."""
         cells = [c for c in self.nb.cells if c.get("cell_type") == "code"]
@@ -847,16 +867,10 @@ class _Runner:
         expression = (f"__import__('builtins').exec(__import__('builtins').compile("
                       f"{assignment.tests[gid]!r}, {'<graded test ' + gid + '>'!r}, "
                       f"'exec'), globals())")
-        try:
-            reply, _ = self._exec("", silent=True, store_history=False,
-                                  user_expressions={"verdict": expression})
-        except TimeoutError:
-            result.messages[gid] = "timeout: the hidden tests ran over the time limit"
-            result.status = "timeout"
-            return self._restart(f"the tests of {gid} ran longer than {self.timeout:g} s")
-        except _KernelDied:
-            result.messages[gid] = "the kernel died while the tests ran"
-            return self._restart(f"the kernel died in the tests of {gid}")
+        reply, go_on = self._evaluate(gid, expression,
+                                      "timeout: the hidden tests ran over the time limit")
+        if reply is None:
+            return go_on
         verdict = reply.get("user_expressions", {}).get("verdict", {})
         if reply.get("status") == "ok" and verdict.get("status") == "ok":
             result.points[gid] = assignment.points[gid]
@@ -869,11 +883,30 @@ class _Runner:
 
 
 # --------------------------------------------------------------------------- the class
-def _worker(job, assignment, options, conn):
+def _worker(assignments, options, conn):
+    """A grading process: grades the jobs it is sent, one after the other, until ``None``.
+
+    It lives for the whole run, so the grader's own imports (PyTorch, nbformat, the
+    checks) are paid once per worker, not once per submission; each submission still
+    gets its own sandbox, kernel and scratch folder (nothing of a submission runs here).
+    """
     try:
-        result = grade_notebook(job.path, assignment, student=job.student, **options)
-        result.note = "; ".join(n for n in (job.note, result.note) if n)
-        conn.send(result)
+        while True:
+            job = conn.recv()
+            if job is None:
+                break
+            try:
+                result = grade_notebook(job.path, assignments[job.assignment],
+                                        student=job.student, **options)
+            except Exception as exc:             # the grader's own trouble: say so, go on
+                result = Result(job.student, job.assignment,
+                                {g: 0.0 for g in assignments[job.assignment].points},
+                                assignments[job.assignment].max_total, "graded",
+                                f"grader error: {type(exc).__name__}: {exc}")
+            result.note = "; ".join(n for n in (job.note, result.note) if n)
+            conn.send(result)
+    except (EOFError, OSError, KeyboardInterrupt):
+        pass
     finally:
         conn.close()
 
@@ -972,7 +1005,9 @@ def grade_class(submissions, out, source_dir=SOURCES, workers=2, timeout=120, fa
     source_dir : path
         The instructor sources (read once, into memory).
     workers : int
-        Submissions graded at the same time, each in its own process and sandbox.
+        Submissions graded at the same time, each in its own sandbox, by as many
+        worker processes that live for the whole run (the grader's imports are paid
+        once per worker).
     timeout : float
         Seconds per cell.
     feedback : path, optional
@@ -1013,7 +1048,7 @@ def grade_class(submissions, out, source_dir=SOURCES, workers=2, timeout=120, fa
     threads = max(1, (os.cpu_count() or 1) // workers)
     options = dict(timeout=timeout, fast=fast, deny=deny, threads=threads, trusted=trusted,
                    limits=limits, budget=budget)
-    results, running, pending = [], {}, [j for j in jobs if j.path]
+    results, pending = [], [j for j in jobs if j.path]
     for job in jobs:
         if not job.path:
             result = Result(job.student, job.assignment, {}, assignments[job.assignment].max_total,
@@ -1030,31 +1065,67 @@ def grade_class(submissions, out, source_dir=SOURCES, workers=2, timeout=120, fa
         if on_result:
             on_result(result)
 
-    while pending or running:
-        while pending and len(running) < workers:
-            job = pending.pop(0)
-            parent, child = context.Pipe(duplex=False)
-            process = context.Process(target=_worker, daemon=True,
-                                      args=(job, assignments[job.assignment], options, child))
-            process.start()
-            child.close()
-            running[process.sentinel] = (process, parent, job)
-        ready = multiprocessing.connection.wait(
-            [p.sentinel for p, _, _ in running.values()]
-            + [c for _, c, _ in running.values()])
-        for sentinel, (process, conn, job) in list(running.items()):
-            if conn in ready or sentinel in ready:
+    def lost(job):
+        return Result(job.student, job.assignment,
+                      {g: 0.0 for g in assignments[job.assignment].points},
+                      assignments[job.assignment].max_total, "graded",
+                      "grader error: the grading process ended without a result")
+
+    # Long-lived worker processes, each grading one submission after the other; one that
+    # dies (its submission gets a "grader error" row) is replaced while work is left.
+    needed = {j.assignment for j in pending}
+    shipped = {name: a for name, a in assignments.items() if name in needed}
+    idle, busy = [], {}                      # busy: connection -> (process, job)
+    try:
+        while pending or busy:
+            while pending and len(idle) + len(busy) < workers:
+                parent, child = context.Pipe()
+                process = context.Process(target=_worker, daemon=True,
+                                          args=(shipped, options, child))
+                process.start()
+                child.close()
+                idle.append((process, parent))
+            while pending and idle:
+                process, conn = idle.pop()
+                job = pending.pop(0)
+                try:
+                    conn.send(job)
+                except (OSError, ValueError):
+                    process.kill()
+                    process.join()
+                    conn.close()
+                    finish(lost(job))
+                    continue
+                busy[conn] = (process, job)
+            if not busy:
+                continue
+            ready = multiprocessing.connection.wait(
+                list(busy) + [p.sentinel for p, _ in busy.values()])
+            for conn, (process, job) in list(busy.items()):
+                if conn not in ready and process.sentinel not in ready:
+                    continue
+                del busy[conn]
                 try:
                     result = conn.recv()
                 except (EOFError, OSError):
-                    result = Result(job.student, job.assignment,
-                                    {g: 0.0 for g in assignments[job.assignment].points},
-                                    assignments[job.assignment].max_total, "graded",
-                                    "grader error: the grading process ended without a result")
-                process.join()
-                conn.close()
-                del running[sentinel]
+                    process.join(timeout=5)
+                    conn.close()
+                    finish(lost(job))
+                    continue
+                idle.append((process, conn))
                 finish(result)
+    finally:
+        for process, conn in idle + [(p, c) for c, (p, _) in busy.items()]:
+            try:
+                conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for process, conn in idle + [(p, c) for c, (p, _) in busy.items()]:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+                process.join()
+            conn.close()
     return results
 
 

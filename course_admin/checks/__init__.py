@@ -10,6 +10,12 @@ computes itself (PyTorch, cnnlib).  Nothing the notebook does to its own kernel
 (replacing builtins, patching ``numpy.testing`` or torch, forging a reply) can pass a
 check without the right numbers for inputs it has never seen.
 
+Random draws do not always hit the case that tells a right answer from a plausible
+wrong one (windows that overlap, ties, a stride that does not divide, several
+channels, a class count of 10...), so each check also sends fixed hard cases on every
+run (their shapes are fixed, their values fresh); ``tests/test_grading_checks.py``
+plants the mistake each one catches and sees it lose the task's points on every run.
+
 Checks of the shipped assignments live in this package (``REGISTRY``); an assignment
 in another folder may bring its own in ``<source folder>/<name>.checks.py`` (a module
 defining ``CHECKS``, a list of :class:`Check`).

@@ -17,11 +17,17 @@ def _state(model, rng):
             for p in model.parameters()]
 
 
+def _class_count(rng):
+    """2 to 19 classes, never 10: a network that ignores ``num_classes`` always fails."""
+    k = int(rng.integers(2, 19))
+    return k + (k >= 10)
+
+
 def _lenet_inputs(rng):
     import cnnlib
     return {"params": _state(cnnlib.models.lenet5(), rng),
             "x": rng.random((int(rng.integers(2, 6)), 1, 28, 28), dtype=np.float32),
-            "classes": int(rng.integers(2, 20))}
+            "classes": _class_count(rng)}
 
 
 LENET_PROBE = """
@@ -39,13 +45,14 @@ def probe(G, inputs):
             out = net(torch.from_numpy(inputs["x"]))
     k = inputs["classes"]
     shape = list(G["LeNet5Style"](num_classes=k)(torch.zeros(2, 1, 28, 28)).shape)
-    return [shapes, out, shape]
+    one = list(G["LeNet5Style"]().eval()(torch.zeros(1, 1, 28, 28)).shape)
+    return [shapes, out, shape, one]
 """
 
 
 def _lenet_verify(inputs, outputs):
     import cnnlib
-    shapes, out, shape = outputs
+    shapes, out, shape, one = outputs
     ref = cnnlib.models.lenet5().eval()
     if shapes != [list(p.shape) for p in ref.parameters()]:
         raise AssertionError("LeNet5Style's parameters have other shapes than LeNet-5's")
@@ -58,9 +65,14 @@ def _lenet_verify(inputs, outputs):
         raise AssertionError("LeNet5Style computes another function than LeNet-5")
     if shape != [2, inputs["classes"]]:
         raise AssertionError("LeNet5Style(num_classes=k) does not give k logits")
+    if one != [1, 10]:                       # a batch of one image (x.squeeze() loses it)
+        raise AssertionError("LeNet5Style: a batch of one image does not give (1, 10) logits")
 
 
-def _describe(layers):
+# What make_vgg_layers built, as rows of plain data: the same code runs in the kernel
+# (on the student's layers) and here (on the reference's).
+DESCRIBE = """
+def describe(layers):
     rows = []
     for m in layers:
         name = type(m).__name__
@@ -74,6 +86,10 @@ def _describe(layers):
         else:
             rows.append([name])
     return rows
+"""
+_namespace = {"torch": torch}
+exec(DESCRIBE, _namespace)
+_describe = _namespace["describe"]
 
 
 def _reference_vgg_layers(cfg, in_channels, batch_norm):
@@ -90,8 +106,15 @@ def _reference_vgg_layers(cfg, in_channels, batch_norm):
     return torch.nn.Sequential(*layers)
 
 
+# Every run has these two beside the random ones: in_channels 3 and 2 (an in_channels
+# ignored, i.e. always 1, fails), distinct widths after one another (the channel count
+# not carried from one conv to the next fails), with and without batch norm (a bias
+# before BatchNorm, or a BatchNorm without it being asked, fails).
+FIXED_VGG = [([4, "M", 6, 8, "M"], 3, True), ([5, 5, "M", 7], 2, False)]
+
+
 def _vgg_layers_inputs(rng):
-    cases = []
+    cases = [{"cfg": cfg, "in": c, "bn": bn} for cfg, c, bn in FIXED_VGG]
     for bn in (True, False):
         cfg = [int(rng.integers(2, 9))]
         for _ in range(int(rng.integers(2, 5))):
@@ -100,28 +123,14 @@ def _vgg_layers_inputs(rng):
     return {"cases": cases}
 
 
-VGG_LAYERS_PROBE = """
-import torch
-
+VGG_LAYERS_PROBE = "import torch\n" + DESCRIBE + """
 
 def probe(G, inputs):
     out = []
     for c in inputs["cases"]:
         layers = G["make_vgg_layers"](c["cfg"], in_channels=c["in"], batch_norm=c["bn"])
-        rows = []
-        for m in layers:
-            name = type(m).__name__
-            if isinstance(m, torch.nn.Conv2d):
-                rows.append([name, m.in_channels, m.out_channels, list(m.kernel_size),
-                             list(m.padding), m.bias is not None])
-            elif isinstance(m, torch.nn.MaxPool2d):
-                rows.append([name, m.kernel_size, m.stride])
-            elif isinstance(m, torch.nn.BatchNorm2d):
-                rows.append([name, m.num_features])
-            else:
-                rows.append([name])
         shape = list(layers(torch.zeros(1, c["in"], 16, 16)).shape)
-        out.append([rows, shape])
+        out.append([describe(layers), shape])
     return out
 """
 
@@ -172,6 +181,12 @@ BLOCK_PROBE = """
 import torch
 
 
+def convs(block):
+    return sorted([m.in_channels, m.out_channels, list(m.kernel_size), list(m.stride),
+                   list(m.padding), m.bias is not None]
+                  for m in block.modules() if isinstance(m, torch.nn.Conv2d))
+
+
 def probe(G, inputs):
     torch.manual_seed(inputs["seed"])
     c, c2 = inputs["c"], inputs["c2"]
@@ -183,30 +198,52 @@ def probe(G, inputs):
                 m.weight.zero_()
         same = block(x)
     down = G["BasicBlock"](c, c2, stride=2)
+    odd = torch.from_numpy(inputs["odd"])
+    halve = G["BasicBlock"](c, c, stride=2)
     return [same, list(down(x).shape), sum(p.numel() for p in down.parameters()),
-            sum(p.numel() for p in G["BasicBlock"](c, c).parameters())]
+            sum(p.numel() for p in G["BasicBlock"](c, c).parameters()),
+            list(down(odd).shape), list(halve(odd).shape), convs(down), convs(halve)]
 """
 
 
 def _block_inputs(rng):
     c, c2 = int(rng.integers(2, 9)), int(rng.integers(9, 17))
     h = int(rng.integers(4, 9)) * 2
+    # Always also an odd, non-square input (7 x 9) for the stride-2 blocks: a shortcut
+    # that pools (floor) instead of a strided 1x1 convolution (ceil) fails.
     return {"seed": int(rng.integers(1000)), "c": c, "c2": c2,
-            "x": rng.standard_normal((2, c, h, h)).astype(np.float32)}
+            "x": rng.standard_normal((2, c, h, h)).astype(np.float32),
+            "odd": rng.standard_normal((2, c, 7, 9)).astype(np.float32)}
+
+
+def _block_convs(c, c2, stride):
+    """The convolutions the assignment asks for (sorted as the probe sorts them)."""
+    rows = [[c, c2, [3, 3], [stride, stride], [1, 1], False],
+            [c2, c2, [3, 3], [1, 1], [1, 1], False]]
+    if stride != 1 or c != c2:
+        rows.append([c, c2, [1, 1], [stride, stride], [0, 0], False])
+    return sorted(rows)
 
 
 def _block_verify(inputs, outputs):
-    same, shape, params, params_same = outputs
+    same, shape, params, params_same, odd, halve, convs_down, convs_halve = outputs
     c, c2, x = inputs["c"], inputs["c2"], inputs["x"]
     mine = np.asarray(same)
     if mine.shape != x.shape or not np.allclose(mine, np.maximum(x, 0), atol=1e-5):
         raise AssertionError("BasicBlock with zero convolutions is not relu(x)")
     if shape != [2, c2, x.shape[2] // 2, x.shape[3] // 2]:
         raise AssertionError("BasicBlock(stride=2): wrong output shape")
+    if odd != [2, c2, 4, 5] or halve != [2, c, 4, 5]:
+        raise AssertionError("BasicBlock(stride=2): wrong output shape for a 7x9 input")
     if params != c * c2 * 9 + c2 * c2 * 9 + c * c2 + 6 * c2:
         raise AssertionError("BasicBlock with a projection: wrong number of parameters")
     if params_same != 2 * c * c * 9 + 4 * c:
         raise AssertionError("BasicBlock: wrong number of parameters")
+    # (A stride on the second convolution instead of the first gives the same shapes and
+    # parameter counts: the convolutions themselves are compared.)
+    if convs_down != _block_convs(c, c2, 2) or convs_halve != _block_convs(c, c, 2):
+        raise AssertionError("BasicBlock(stride=2): the convolutions (kernel, stride, "
+                             "padding, bias) are not the ones asked for")
 
 
 RESNET_PROBE = """
@@ -243,11 +280,13 @@ def _resnet_verify(inputs, outputs):
 def _results_inputs(rng):
     import cnnlib
     n = int(rng.integers(50, 120))
+    # Two to four epoch times each (distinct): a train time that is the last epoch's or
+    # the mean instead of the sum fails on every run.
     return {"params": [_state(cnnlib.models.lenet5(), rng), _state(cnnlib.models.lenet5(3), rng)],
             "x": rng.random((n, 1, 28, 28), dtype=np.float32),
             "y": rng.integers(0, 3, n).astype(np.int64),
-            "times": [[float(t) for t in np.round(rng.random(int(rng.integers(1, 4))) * 5, 3)],
-                      [float(t) for t in np.round(rng.random(int(rng.integers(1, 4))) * 5, 3)]]}
+            "times": [[float(t) for t in np.round(0.5 + rng.random(int(rng.integers(2, 5))) * 5, 3)]
+                      for _ in range(2)]}
 
 
 RESULTS_PROBE = """
@@ -300,7 +339,7 @@ def _answers_verify(inputs, outputs):
 
 
 def _classes(rng):
-    return {"classes": int(rng.integers(2, 20))}
+    return {"classes": _class_count(rng)}
 
 
 CHECKS = [

@@ -38,8 +38,29 @@ def _conv_cases(rng, n=3):
     return cases
 
 
+# Shapes every run has beside the random draws (the values are still fresh), each for
+# the plausible mistakes a random draw can miss; tests/test_grading_checks.py plants them.
+FIXED_CONV = [
+    # H != W, kH != kW, padding 1 and a stride that does not divide (the last row is
+    # dropped): kH and kW swapped, padding on one side only, H_out rounded up.
+    ((2, 3, 8, 7), (4, 3, 3, 2), 2, 1),
+    # Batch 3, two distinct input channels, C_out = W_out = 3, no padding, overlapping
+    # windows: only the first channel summed, the bias added along the last axis
+    # (out + bias) or by image (bias[n]), the padding cropped as [p:-p] (empty for p=0).
+    ((3, 2, 5, 5), (3, 2, 3, 3), 1, 0),
+    # A kernel taller than the input (5 rows on 4) that fits only thanks to padding 2,
+    # kW = 3 on W = 6: the padding left out of H_out, windows bounded by the unpadded size.
+    ((1, 2, 4, 6), (2, 2, 5, 3), 1, 2),
+]
+
+
+def _fixed_conv_cases(rng):
+    return [{"x": rng.standard_normal(xs), "w": rng.standard_normal(ws),
+             "b": rng.standard_normal(ws[0]), "s": s, "p": p} for xs, ws, s, p in FIXED_CONV]
+
+
 def _conv_inputs(rng):
-    return {"cases": _conv_cases(rng)}
+    return {"cases": _fixed_conv_cases(rng) + _conv_cases(rng)}
 
 
 def _conv_ref(case):
@@ -76,23 +97,47 @@ def _conv_verify(name, float32):
     return verify
 
 
-def _pool_inputs(rng, ties=False):
+def _pool_case(x, k, s, rng):
+    out = F.max_pool2d(torch.from_numpy(x), k, s if s is not None else k)
+    return {"x": x, "k": k, "s": s, "dout": rng.standard_normal(tuple(out.shape))}
+
+
+def _fixed_pool_cases(rng):
+    """Cases every run has (fresh values), each for mistakes random draws can miss."""
     cases = []
+    # All values negative, batch 2 and 3 distinct channels, kernel 2 with the default
+    # stride on 7x5 (the last row and column are dropped): a maximum started at 0, the
+    # output size rounded up, a reshape that needs H and W divisible by k, the maximum
+    # taken across channels.
+    cases.append(_pool_case(-1.0 - np.abs(rng.standard_normal((2, 3, 7, 5))), 2, None, rng))
+    # Overlapping windows (kernel 3, stride 2) on 8x9: pooling that only works for
+    # stride == kernel (a reshape), a stride ignored.
+    cases.append(_pool_case(rng.standard_normal((1, 2, 8, 9)), 3, 2, rng))
+    # Ties (values 0 and 1), kernel 2, default stride, 7x5: the first window is
+    # [[0, 1], [1, 0]] and the second all ones.  PyTorch gives the gradient to the first
+    # maximum in row-major order only: not to every maximum, not to the last one, not to
+    # the first in column-major order.
+    x = rng.integers(0, 2, (2, 3, 7, 5)).astype(float)
+    x[:, :, 0:2, 0:2] = [[0.0, 1.0], [1.0, 0.0]]
+    x[:, :, 2:4, 0:2] = 1.0
+    cases.append(_pool_case(x, 2, None, rng))
+    # Overlapping windows (kernel 3, stride 1) sharing one maximum: the gradients of all
+    # nine windows must add up at that pixel (a backward pass that overwrites fails).
+    x = rng.standard_normal((1, 2, 6, 6))
+    x[..., 2, 3] = 10.0
+    cases.append(_pool_case(x, 3, 1, rng))
+    return cases
+
+
+def _pool_inputs(rng, ties=False):
+    cases = _fixed_pool_cases(rng)
     for i in range(3):
         k = int(rng.integers(1, 5))
         s = None if i == 1 else int(rng.integers(1, 4))
         H, W = (int(v) for v in rng.integers(k, 11, 2))
         shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)), H, W)
         x = (rng.integers(0, 3, shape).astype(float) if ties and i else rng.standard_normal(shape))
-        case = {"x": x, "k": k, "s": s}
-        out = F.max_pool2d(torch.from_numpy(x), k, s if s is not None else k)
-        case["dout"] = rng.standard_normal(tuple(out.shape))
-        cases.append(case)
-    # One case random draws can miss: overlapping windows (kernel 3, stride 1) sharing one
-    # maximum, where the gradients of all nine windows must add up at the same pixel.
-    x = rng.standard_normal((1, 2, 6, 6))
-    x[..., 2, 3] = 10.0
-    cases.append({"x": x, "k": 3, "s": 1, "dout": rng.standard_normal((1, 2, 4, 4))})
+        cases.append(_pool_case(x, k, s, rng))
     return {"cases": cases}
 
 
@@ -112,7 +157,9 @@ def _pool_verify(inputs, outputs):
 
 
 def _conv_backward_inputs(rng):
-    cases = _conv_cases(rng)
+    # The fixed shapes also catch, in the backward pass: dweight or dbias not summed over
+    # the batch, dx overwritten where windows overlap, a stride > 1 not spread out in dx.
+    cases = _fixed_conv_cases(rng) + _conv_cases(rng)
     for c in cases:
         c["dout"] = rng.standard_normal(_conv_ref(c).shape)
     return {"cases": cases}
@@ -155,11 +202,15 @@ def _pool_backward_verify(inputs, outputs):
 
 def _functions_inputs(rng):
     (case,) = _conv_cases(rng, 1)
-    case["dout"] = rng.standard_normal(_conv_ref(case).shape)
+    # Beside the random case, a fixed one with stride 2 and padding 1 (H != W, kH != kW):
+    # a Function that does not keep or pass on its stride or padding.
+    fixed = _fixed_conv_cases(rng)[0]
+    for c in (case, fixed):
+        c["dout"] = rng.standard_normal(_conv_ref(c).shape)
     k = int(rng.integers(2, 4))
     x = rng.standard_normal((2, 2, int(rng.integers(k, 9)), int(rng.integers(k, 9))))
     dpool = rng.standard_normal(tuple(F.max_pool2d(torch.from_numpy(x), k, 1).shape))
-    return {"conv": case, "pool": {"x": x, "k": k, "s": 1, "dout": dpool}}
+    return {"convs": [case, fixed], "pool": {"x": x, "k": k, "s": 1, "dout": dpool}}
 
 
 # Parts 2-4 are cnnlib's during this check (as in the notebook's test), so that a
@@ -174,42 +225,55 @@ def probe(G, inputs):
     G.update(conv2d=cnnlib.conv.conv2d, conv2d_backward=cnnlib.conv.conv2d_backward,
              max_pool2d=cnnlib.pool.max_pool2d, max_pool2d_backward=cnnlib.pool.max_pool2d_backward)
     try:
-        c = inputs["conv"]
-        x, w, b = (torch.tensor(c[k], requires_grad=True) for k in ("x", "w", "b"))
-        out = G["MyConv2dFunction"].apply(x, w, b, c["s"], c["p"])
-        out.backward(torch.from_numpy(c["dout"]))
+        results = []
+        for c in inputs["convs"]:
+            x, w, b = (torch.tensor(c[k], requires_grad=True) for k in ("x", "w", "b"))
+            out = G["MyConv2dFunction"].apply(x, w, b, c["s"], c["p"])
+            out.backward(torch.from_numpy(c["dout"]))
+            results += [out, x.grad, w.grad, b.grad]
         p = inputs["pool"]
         xp = torch.tensor(p["x"], requires_grad=True)
         pooled = G["MyMaxPool2dFunction"].apply(xp, p["k"], p["s"])
         pooled.backward(torch.from_numpy(p["dout"]))
         f32 = G["MyMaxPool2dFunction"].apply(xp.detach().float(), p["k"], p["s"])
-        return [out, x.grad, w.grad, b.grad, pooled, xp.grad, str(f32.dtype)]
+        c = inputs["convs"][0]
+        c32 = G["MyConv2dFunction"].apply(
+            *(torch.from_numpy(c[k]).float() for k in ("x", "w", "b")), c["s"], c["p"])
+        return results + [pooled, xp.grad, str(f32.dtype), str(c32.dtype)]
     finally:
         G.update(yours)
 """
 
 
 def _functions_verify(inputs, outputs):
-    if not isinstance(outputs, list) or len(outputs) != 7:
+    convs = inputs["convs"]
+    if not isinstance(outputs, list) or len(outputs) != 4 * len(convs) + 4:
         raise AssertionError("the functions did not return their results")
-    c = inputs["conv"]
-    x, w, b = (torch.tensor(c[k], requires_grad=True) for k in ("x", "w", "b"))
-    out = F.conv2d(x, w, b, stride=c["s"], padding=c["p"])
-    out.backward(torch.from_numpy(c["dout"]))
-    for name, mine, ref in zip(("MyConv2dFunction forward", "its dx", "its dweight",
-                                "its dbias"), outputs[:4], (out, x.grad, w.grad, b.grad)):
-        _close(mine, ref.detach().numpy(), name)
+    for i, c in enumerate(convs):
+        x, w, b = (torch.tensor(c[k], requires_grad=True) for k in ("x", "w", "b"))
+        out = F.conv2d(x, w, b, stride=c["s"], padding=c["p"])
+        out.backward(torch.from_numpy(c["dout"]))
+        for name, mine, ref in zip(("MyConv2dFunction forward", "its dx", "its dweight",
+                                    "its dbias"), outputs[4 * i:4 * i + 4],
+                                   (out, x.grad, w.grad, b.grad)):
+            _close(mine, ref.detach().numpy(), f"{name}, case {i + 1}")
+    pooled_mine, dx_mine, f32, c32 = outputs[4 * len(convs):]
     p = inputs["pool"]
     xp = torch.tensor(p["x"], requires_grad=True)
     pooled = F.max_pool2d(xp, p["k"], p["s"])
     pooled.backward(torch.from_numpy(p["dout"]))
-    _close(outputs[4], pooled.detach().numpy(), "MyMaxPool2dFunction forward")
-    _close(outputs[5], xp.grad.numpy(), "MyMaxPool2dFunction's dx")
-    if outputs[6] != "torch.float32":
+    _close(pooled_mine, pooled.detach().numpy(), "MyMaxPool2dFunction forward")
+    _close(dx_mine, xp.grad.numpy(), "MyMaxPool2dFunction's dx")
+    if f32 != "torch.float32":
         raise AssertionError("MyMaxPool2dFunction: float32 in, not float32 out")
+    if c32 != "torch.float32":
+        raise AssertionError("MyConv2dFunction: float32 in, not float32 out")
 
 
-def _lenet_layout(model):
+# The network's leaves as rows of plain data: the same code runs in the kernel (on the
+# student's network) and here (on cnnlib's LeNet-5).
+LAYOUT = """
+def layout(model):
     rows = []
     for name, m in model.named_modules():
         if list(m.children()) or isinstance(m, torch.nn.Flatten):
@@ -220,6 +284,10 @@ def _lenet_layout(model):
             "in_channels", "out_channels", "kernel_size", "stride", "padding", "in_features",
             "out_features")]])
     return rows
+"""
+_namespace = {"torch": torch}
+exec(LAYOUT, _namespace)
+_lenet_layout = _namespace["layout"]
 
 
 def _lenet_inputs(rng):
@@ -235,7 +303,7 @@ def _lenet_inputs(rng):
 # in Parts 2-5 is not counted again here): the network's layers and their order.
 LENET_PROBE = """
 import torch, cnnlib.conv, cnnlib.pool
-
+""" + LAYOUT + """
 
 def probe(G, inputs):
     net = G["my_lenet5"]()
@@ -243,15 +311,7 @@ def probe(G, inputs):
     my_conv, my_pool = G["MyConv2d"], G["MyMaxPool2d"]
     counts = [types.count(my_conv), types.count(my_pool), torch.nn.Conv2d in types,
               torch.nn.MaxPool2d in types]
-    rows = []
-    for name, m in net.named_modules():
-        if list(m.children()) or isinstance(m, torch.nn.Flatten):
-            continue
-        kind = ("conv" if isinstance(m, torch.nn.Conv2d) else "pool"
-                if isinstance(m, torch.nn.MaxPool2d) else type(m).__name__)
-        rows.append([name, kind, [str(getattr(m, a, "")) for a in (
-            "in_channels", "out_channels", "kernel_size", "stride", "padding", "in_features",
-            "out_features")]])
+    rows = layout(net)
     shapes = {k: list(v.shape) for k, v in net.state_dict().items()}
     names = ("conv2d", "conv2d_backward", "max_pool2d", "max_pool2d_backward")
     yours = {n: G.get(n) for n in names}
