@@ -109,8 +109,10 @@ def markdown(rows, test_images=""):
 
 
 def record(out, result):
-    """Merge ``result.leaderboard`` (a record of :class:`~course_admin.checks.open_ended.Score`)
-    into ``<out>/<assignment>.leaderboard.csv`` and rewrite the CSV and the Markdown table.
+    """Merge one student's row into the leaderboard and rewrite the CSV and the Markdown.
+
+    ``result.leaderboard`` is a record of :class:`~course_admin.checks.open_ended.Score`;
+    the files are ``<out>/<assignment>.leaderboard.csv`` and ``.md``.
 
     Returns
     -------

@@ -251,10 +251,10 @@ def graded_class(tmp_path_factory):
     _save(sub / "forger", LINEAR, {"1.weight": torch.zeros(10, 784),
                                    "1.bias": torch.eye(10)[0]})
     forged = nbformat.read(STUDENT_A2, as_version=4)
-    perfect = {k: v.tolist() for k, v in _linear_state().items()}
+    perfect = json.dumps(json.dumps({k: v.tolist() for k, v in _linear_state().items()}))
     forged.cells.insert(2, nbformat.v4.new_code_cell(
         "import torch, json\n"
-        f"state = {{k: torch.tensor(v) for k, v in json.loads({json.dumps(json.dumps(perfect))}).items()}}\n"
+        f"state = {{k: torch.tensor(v) for k, v in json.loads({perfect}).items()}}\n"
         f"torch.save({{'format': {oe.FORMAT!r}, 'spec': {LINEAR!r}, 'state_dict': state}}, "
         f"{oe.WEIGHTS_FILE!r})\n"
         "print('test accuracy 100%')\n", id="forge"))

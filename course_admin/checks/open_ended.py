@@ -34,9 +34,9 @@ import numpy as np
 
 from . import Check
 
-__all__ = ["BUDGET", "BANDS", "FORMAT", "WEIGHTS_FILE", "TEST_IMAGES_ENV", "MAX_FILE", "LAYERS", "OpenNetError",
-           "build", "load_weights", "measure", "test_images", "band_points", "Score",
-           "score_folder", "FolderCheck", "CHECK"]
+__all__ = ["BUDGET", "BANDS", "FORMAT", "WEIGHTS_FILE", "TEST_IMAGES_ENV", "MAX_FILE", "LAYERS",
+           "OpenNetError", "build", "load_weights", "measure", "test_images", "band_points",
+           "Score", "score_folder", "FolderCheck", "CHECK"]
 
 WEIGHTS_FILE = "open_net.pt"
 TEST_IMAGES_ENV = "COURSE_OPEN_TEST_IMAGES"
@@ -283,8 +283,11 @@ def _subset_test_keys():
 
 
 def _own_images(path):
-    """A lecturer's own test images: an ``.npz`` with ``x`` (N, 28, 28) or (N, 1, 28, 28),
-    uint8 or float in [0, 1], and ``y`` (N,) in 0..9."""
+    """A lecturer's own test images, read from an ``.npz`` file.
+
+    It holds ``x``, (N, 28, 28) or (N, 1, 28, 28), uint8 or float in [0, 1], and ``y``,
+    (N,) labels 0..9.
+    """
     with np.load(path, allow_pickle=False) as f:
         x, y = f["x"], f["y"]
     if x.ndim == 3:
