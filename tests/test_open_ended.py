@@ -312,3 +312,16 @@ def test_regrading_one_student_changes_only_that_row_of_the_leaderboard(graded_c
     for s in ("within", "tampered", "forger"):
         assert {k: v for k, v in after[s].items() if k != "rank"} == \
             {k: v for k, v in before[s].items() if k != "rank"}
+
+
+def test_without_the_sandbox_too_the_file_graded_is_the_one_handed_in(graded_class,
+                                                                       monkeypatch):
+    """--trusted: the kernel runs in the grader's copy and overwrites open_net.pt there."""
+    from course_admin.grade import grade_notebook, load_assignments
+    root, _ = graded_class
+    monkeypatch.setenv(oe.TEST_IMAGES_ENV, str(root / "own_test.npz"))
+    assignment = load_assignments()["02_architectures"]
+    result = grade_notebook(root / "submitted" / "forger" / "homework 2.ipynb", assignment,
+                            timeout=120, trusted=True, keep_feedback=False)
+    assert result.leaderboard["accuracy"] == pytest.approx(0.1)
+    assert result.points["test_open"] == 0
