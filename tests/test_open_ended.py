@@ -316,7 +316,11 @@ def test_regrading_one_student_changes_only_that_row_of_the_leaderboard(graded_c
 
 def test_without_the_sandbox_too_the_file_graded_is_the_one_handed_in(graded_class,
                                                                        monkeypatch):
-    """--trusted: the kernel runs in the grader's copy and overwrites open_net.pt there."""
+    """--trusted: the forger's kernel writes a perfect open_net.pt into its working folder.
+
+    That folder is a scratch copy (in both modes the kernel never writes where the grader
+    reads); the grader scores the file in the submission's folder, read before any cell runs.
+    """
     from course_admin.grade import grade_notebook, load_assignments
     root, _ = graded_class
     monkeypatch.setenv(oe.TEST_IMAGES_ENV, str(root / "own_test.npz"))
