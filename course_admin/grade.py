@@ -323,6 +323,7 @@ class Result:
     seconds: float = 0.0
     # (kind, id, part) -> (correct, mistake name): a lesson's exercises and quizzes
     verdicts: dict = dataclasses.field(default_factory=dict)
+    leaderboard: dict | None = None  # a task judged from the files handed in (its record)
 
     @property
     def total(self) -> float:
@@ -595,6 +596,7 @@ def grade_notebook(path, assignment, timeout=120, fast=True, deny=(), threads=1,
     if nb is None:
         result.status, result.note = "unreadable", f"{pathlib.Path(path).name} is not a notebook"
         return result
+    _judge_files(assignment, path, result)        # the files handed in, before any code runs
     copy = tempfile.mkdtemp(prefix="submission-")
     try:
         _copy_submission(path, copy)
@@ -640,6 +642,20 @@ def grade_notebook(path, assignment, timeout=120, fast=True, deny=(), threads=1,
         result.feedback = nbformat.writes(nb)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _judge_files(assignment, path, result):
+    """Tasks judged from the files beside the notebook (:mod:`course_admin.checks.open_ended`).
+
+    They read the submission's own folder, which no sandbox mounts, in this process.
+    """
+    for gid, check in (assignment.checks or {}).items():
+        judge = getattr(check, "judge_folder", None)
+        if judge is not None:
+            score = judge(pathlib.Path(path).parent)
+            result.points[gid] = min(float(score.points), assignment.points[gid])
+            result.messages[gid] = score.message or "passed"
+            result.leaderboard = score.record()
 
 
 class _KernelDied(Exception):
@@ -787,6 +803,8 @@ class _Runner:
         from cnnlib.selfcheck.numpy_only import forbidden_uses
         from .checks import decode_reply, request
         check = checks[gid]
+        if getattr(check, "judge_folder", None) is not None:
+            return True                          # judged from the files (_judge_files)
         for task in check.numpy_only:
             reasons = self._numpy_only(task, forbidden_uses)
             if reasons:
@@ -1061,6 +1079,9 @@ def grade_class(submissions, out, source_dir=SOURCES, workers=2, timeout=120, fa
         marks.write(result)
         from .checks.lessons import record             # <lesson>.verdicts.csv
         record(out, source_dir, result)
+        if result.leaderboard is not None:
+            from .leaderboard import record as record_leaderboard
+            record_leaderboard(out, result)
         results.append(result)
         if on_result:
             on_result(result)

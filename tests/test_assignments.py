@@ -169,7 +169,10 @@ CASES = {
         "hostile": ((), {"setup": None}, 0),
     },
     A2: {
-        "solved": (None, {}, 15),
+        # With an open_net.pt handed in (Part 6, judged on the grader's own test images:
+        # made below so that the network handed in gets the top band; tests/test_open_ended.py
+        # has the bands, the budget and the refusals).
+        "solved": (None, {}, 18),
         "untouched": ((), {}, 0),
         # The networks and the table without the blocks they are made of.
         "networks_only": (("vgg", "resnet", "results"),
@@ -199,6 +202,22 @@ def _submission(name, solved, replaced):
 def graded(tmp_path_factory):
     """The class graded: ``{assignment: {student: CSV row}}`` and the feedback folder."""
     root = tmp_path_factory.mktemp("class")
+    import numpy as np
+    import torch
+    from course_admin.checks import open_ended
+    y = np.arange(200) % 10                       # class c: pixel row 2c bright
+    x = np.zeros((200, 28, 28), np.uint8)
+    x[np.arange(200), 2 * y] = 255
+    np.savez(root / "own_test.npz", x=x, y=y)
+    weights = torch.zeros(10, 784)
+    for c in range(10):
+        weights[c, 56 * c:56 * c + 28] = 1.0
+    patch = pytest.MonkeyPatch()
+    patch.setenv(open_ended.TEST_IMAGES_ENV, str(root / "own_test.npz"))
+    (root / "submitted" / "solved").mkdir(parents=True)
+    torch.save({"format": open_ended.FORMAT, "spec": [["flatten"], ["linear", 784, 10]],
+                "state_dict": {"1.weight": weights, "1.bias": torch.zeros(10)}},
+               root / "submitted" / "solved" / open_ended.WEIGHTS_FILE)
     for name, cases in CASES.items():
         for student, (solved, replaced, _) in cases.items():
             folder = root / "submitted" / student
@@ -206,8 +225,11 @@ def graded(tmp_path_factory):
             # Saved under the student's own name: matched by its cells, not its file name.
             nbformat.write(_submission(f"{name}.ipynb", solved, replaced),
                            folder / f"{student} - homework {name[:2]}.ipynb")
-    grade_class(root / "submitted", root / "marks", workers=2, timeout=300,
-                feedback=root / "feedback")
+    try:
+        grade_class(root / "submitted", root / "marks", workers=2, timeout=300,
+                    feedback=root / "feedback")
+    finally:
+        patch.undo()
     marks = {}
     for name in CASES:
         with open(root / "marks" / f"{name}.csv", newline="") as f:

@@ -2,12 +2,14 @@
 
 The grader sends fresh weights, inputs, configurations and class counts; the kernel
 returns outputs, shapes and parameter counts; the grader compares them with cnnlib's
-networks (or the rule stated in the assignment) in its own process.
+networks (or the rule stated in the assignment) in its own process.  Part 6 (the
+open-ended network) is judged from the weights file handed in: :mod:`.open_ended`.
 """
 import numpy as np
 import torch
 
 from . import Check
+from .open_ended import CHECK as OPEN_CHECK
 
 __all__ = ["CHECKS"]
 
@@ -350,4 +352,5 @@ CHECKS = [
     Check("test_resnet", RESNET_PROBE, _classes, _resnet_verify),
     Check("test_results", RESULTS_PROBE, _results_inputs, _results_verify),
     Check("test_answers", ANSWERS_PROBE, lambda rng: {}, _answers_verify),
+    OPEN_CHECK,      # Part 6: judged from the weights file handed in, not in the kernel
 ]
