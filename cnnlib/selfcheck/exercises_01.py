@@ -107,7 +107,7 @@ EXERCISES = {
         "Write `correlate1d(x, kernel)`, the *valid* cross-correlation of a 1D signal `x` "
         "of length N with a kernel of K taps: `out[i] = sum_j x[i + j] * kernel[j]` for "
         "every position where the kernel lies inside `x`. Use one loop over `i` (and a dot "
-        "product), not `np.correlate`. Then run `check_correlate1d(correlate1d)`.",
+        "product), not `np.correlate`. Then run `check_exercise('01a.1', correlate1d)`.",
         check=check_correlate1d),
     "01a.2": Exercise(
         "spot the bug: how many taps?",

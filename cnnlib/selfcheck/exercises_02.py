@@ -163,7 +163,7 @@ EXERCISES = {
         "Write `output_size(w, f, s, p)`: the output width of a convolution (or pooling) "
         "with input width `w`, kernel `f`, stride `s` and `p` zeros on each side, rounded "
         "down as PyTorch does when the stride does not fit. Check it with "
-        "`check_output_size(output_size)`, then compare with `torch.nn.Conv1d`.",
+        "`check_exercise('02.1', output_size)`, then compare with `torch.nn.Conv1d`.",
         check=check_output_size),
     "02.2": Exercise(
         "CS231n's common settings",
@@ -213,14 +213,14 @@ EXERCISES = {
         "layer first: the number of input pixels (along one axis) that one unit of the "
         "last layer sees. Start from 1 and let each layer add (kernel - 1) times the "
         "product of the strides before it. Check with "
-        "`check_receptive_field(receptive_field)`, then against "
+        "`check_exercise('02.5', receptive_field)`, then against "
         "`cnnlib.models.receptive_field` on LeNet.",
         check=check_receptive_field),
     "02.6": Exercise(
         "a 1x1 convolution is a matrix product",
         "Write `conv1x1(x, weight)` for `x` of shape (C_in, H, W) and `weight` of shape "
         "(C_out, C_in) with one matrix product and two reshapes, no loop. Check with "
-        "`check_conv1x1(conv1x1)`, then against `torch.nn.functional.conv2d` with the "
+        "`check_exercise('02.6', conv1x1)`, then against `torch.nn.functional.conv2d` with the "
         "weight reshaped to (C_out, C_in, 1, 1).",
         check=check_conv1x1),
 }

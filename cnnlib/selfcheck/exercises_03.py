@@ -132,7 +132,7 @@ EXERCISES = {
         "Write `max_pool_jacobian(x)` for a 2D map `x` (even sides): the matrix of "
         "d(output)/d(input) of 2x2 max pooling with stride 2, one row per output and one "
         "column per input pixel, both flattened row by row. On a tie, the first maximum "
-        "gets the gradient. Check with `check_max_pool_jacobian(max_pool_jacobian)`, then "
+        "gets the gradient. Check with `check_exercise('03.1', max_pool_jacobian)`, then "
         "against `torch.autograd.functional.jacobian`.",
         check=check_max_pool_jacobian),
     "03.2": Exercise(
@@ -140,7 +140,7 @@ EXERCISES = {
         "Write `softmax_cross_entropy_grad(logits, y)`: the gradient of the mean "
         "cross-entropy loss with respect to the logits of shape (N, C), for integer labels "
         "y. Subtract each row's maximum before the exponential. Check with "
-        "`check_softmax_cross_entropy_grad(softmax_cross_entropy_grad)`, then against "
+        "`check_exercise('03.2', softmax_cross_entropy_grad)`, then against "
         "PyTorch's autograd on `torch.nn.functional.cross_entropy`.",
         check=check_softmax_cross_entropy_grad),
     "03.3": Exercise(

@@ -204,7 +204,7 @@ EXERCISES = {
         "a parameter counter",
         "Write `conv_params(c_in, c_out, k, groups=1, bias=True)`: the number of "
         "parameters of `torch.nn.Conv2d(c_in, c_out, k, groups=groups, bias=bias)`. Check "
-        "with `check_conv_params(conv_params)`, then with PyTorch's "
+        "with `check_exercise('04a.2', conv_params)`, then with PyTorch's "
         "`sum(p.numel() for p in layer.parameters())`.",
         check=check_conv_params),
     "04a.3": Exercise(
@@ -226,7 +226,7 @@ EXERCISES = {
         "Write `batch_norm(x, gamma, beta, eps=1e-5)`, the training-mode forward of batch "
         "normalisation for `x` of shape (N, C, H, W): normalise each channel with the mean "
         "and (biased) variance over N, H and W, then scale by gamma and shift by beta. "
-        "Check with `check_batch_norm(batch_norm)`, then against "
+        "Check with `check_exercise('04b.1', batch_norm)`, then against "
         "`torch.nn.functional.batch_norm(..., training=True)`.",
         check=check_batch_norm),
     "04b.2": Exercise(
@@ -253,7 +253,7 @@ EXERCISES = {
         "He et al. (2015) trained a plain 30-layer ReLU network from scratch that did not "
         "learn with the variance-1/fan_in initialisation. Write `he_std(fan_in)`, the "
         "standard deviation of their Gaussian initialisation, and check with "
-        "`check_he_std(he_std)`. Then push a batch through 30 ReLU layers of width 256 "
+        "`check_exercise('04b.3', he_std)`. Then push a batch through 30 ReLU layers of width 256 "
         "initialised with it and with sqrt(1/fan_in), and compare the last layer's "
         "standard deviation.",
         check=check_he_std),
@@ -303,7 +303,7 @@ EXERCISES = {
         "depthwise separable parameters",
         "Write `separable_params(c_in, c_out, k)`: the weights (no bias) of MobileNet's "
         "depthwise separable convolution, a k x k depthwise convolution (groups = c_in) "
-        "then a 1x1 convolution. Check with `check_separable_params(separable_params)`, "
+        "then a 1x1 convolution. Check with `check_exercise('04c.3', separable_params)`, "
         "then with PyTorch layers.",
         check=check_separable_params),
 }

@@ -131,14 +131,14 @@ EXERCISES = {
         "a point of the ROC curve",
         "Write `roc_point(y_true, y_score, threshold)` that returns `(fpr, tpr)` when every "
         "score at or above the threshold says 'positive'. Check with "
-        "`check_roc_point(roc_point)`, then find your point among the ones "
+        "`check_exercise('05.1', roc_point)`, then find your point among the ones "
         "`sklearn.metrics.roc_curve` returns.",
         check=check_roc_point),
     "05.2": Exercise(
         "intersection over union",
         "Write `iou(box_a, box_b)` for boxes `(x1, y1, x2, y2)` in continuous coordinates: "
         "the area of the intersection divided by the area of the union. Check with "
-        "`check_iou(iou)`, then against `torchvision.ops.box_iou`.",
+        "`check_exercise('05.2', iou)`, then against `torchvision.ops.box_iou`.",
         check=check_iou),
     "05.3": Exercise(
         "predict F1",

@@ -221,7 +221,7 @@ EXERCISES = {
         "Write `mean_iou(y_true, y_pred, num_classes)` for two label maps of the same shape: "
         "for each class c, IoU_c = TP_c / (TP_c + FP_c + FN_c), and the mean over the "
         "classes that occur in either map (a class in neither has IoU 0/0 and is left "
-        "out). Check with `check_mean_iou(mean_iou)`, then against "
+        "out). Check with `check_exercise('06a.1', mean_iou)`, then against "
         "`sklearn.metrics.jaccard_score(y_true.ravel(), y_pred.ravel(), average='macro')`.",
         check=check_mean_iou),
     "06a.2": Exercise(
@@ -247,7 +247,7 @@ EXERCISES = {
         "the receptive field of causal convolutions",
         "Write `causal_receptive_field(kernel_size, dilations)`: how many input samples one "
         "output of a stack of causal convolutions sees, one layer per dilation in the list. "
-        "Check with `check_causal_receptive_field(causal_receptive_field)`, then measure it "
+        "Check with `check_exercise('06a.3', causal_receptive_field)`, then measure it "
         "with autograd: stack `torch.nn.Conv1d(1, 1, k, dilation=d)` layers, take the "
         "gradient of the last output and count the inputs it reaches.",
         check=check_causal_receptive_field),
@@ -274,7 +274,7 @@ EXERCISES = {
         "value coming down from above "
         "where its window's maximum was (the *switch*), and 0 in the other three cells. "
         "Write `unpool(pooled, x)` for a pool input `x` of shape (H, W) and a signal "
-        "`pooled` of shape (H/2, W/2). Check with `check_unpool(unpool)`, then against "
+        "`pooled` of shape (H/2, W/2). Check with `check_exercise('06b.2', unpool)`, then against "
         "`torch.nn.functional.max_unpool2d` with the indices of "
         "`max_pool2d(..., return_indices=True)`.",
         check=check_unpool),
@@ -283,7 +283,7 @@ EXERCISES = {
         "Shuffling the input of a dense layer, `x[perm]`, is the same as shuffling the "
         "columns of its weight matrix. Write `shuffled_weights(weight, perm)`: the matrix "
         "`w2` with `w2 @ x[perm] == weight @ x` for every `x`. Check with "
-        "`check_shuffled_weights(shuffled_weights)`, then with a `torch.nn.Linear` whose "
+        "`check_exercise('06b.3', shuffled_weights)`, then with a `torch.nn.Linear` whose "
         "weight you replace.",
         check=check_shuffled_weights),
 }

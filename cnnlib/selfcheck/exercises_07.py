@@ -95,7 +95,7 @@ EXERCISES = {
         "what trains when blocks are frozen",
         "Fine-tuning freezes part of a network with `p.requires_grad_(False)`. Write "
         "`count_trainable(model)`: the number of values (not tensors) in the parameters "
-        "the optimizer will update. Check with `check_count_trainable(count_trainable)`, "
+        "the optimizer will update. Check with `check_exercise('07.2', count_trainable)`, "
         "then compare with `cnnlib.models.summary`'s trainable count on a model whose first "
         "block you froze.",
         check=check_count_trainable),

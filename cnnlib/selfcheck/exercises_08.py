@@ -166,7 +166,7 @@ EXERCISES = {
         "Write `grad_cam(maps, grads)`: from feature maps A of shape (K, h, w) and the "
         "gradient of a class score with respect to them (same shape), the weights "
         "alpha_k = mean over i, j of the gradient of map k, then ReLU(sum_k alpha_k A_k), "
-        "of shape (h, w) (Selvaraju et al., 2017). Check with `check_grad_cam(grad_cam)`, "
+        "of shape (h, w) (Selvaraju et al., 2017). Check with `check_exercise('08.1', grad_cam)`, "
         "then on LeNet-5's second convolution with gradients from `torch.autograd.grad`.",
         check=check_grad_cam),
     "08.2": Exercise(
@@ -174,7 +174,7 @@ EXERCISES = {
         "An augmentation must keep the labels true. For detection the label is a box, "
         "(x1, y1, x2, y2) with x2 one past the last column. Write `flip_boxes(boxes, "
         "width)`: the boxes (N, 4) of the same objects after the image of that width is "
-        "flipped left to right. Check with `check_flip_boxes(flip_boxes)`, then flip a "
+        "flipped left to right. Check with `check_exercise('08.2', flip_boxes)`, then flip a "
         "mask with `np.fliplr` and compare with the box around its inked pixels.",
         check=check_flip_boxes),
     "08.3": Exercise(
@@ -183,7 +183,7 @@ EXERCISES = {
         "shape (classes, K)) scores class c as y_c = sum_k w_ck mean(A_k) + b_c. Write "
         "`class_activation_map(features, weight, c)`: M_c = sum_k w_ck A_k, of shape "
         "(h, w) (Zhou et al., 2016). Check with "
-        "`check_class_activation_map(class_activation_map)`, then verify that the mean of "
+        "`check_exercise('08.3', class_activation_map)`, then verify that the mean of "
         "your map plus the bias is the score `torch.nn.Linear` gives on the pooled maps.",
         check=check_class_activation_map),
 }

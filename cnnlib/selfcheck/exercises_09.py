@@ -113,14 +113,14 @@ EXERCISES = {
         "Write `fgsm(x, grad, epsilon)`: from an image `x` with values in [0, 1] and the "
         "gradient of the loss with respect to it, the image attacked by the fast gradient "
         "sign method (Goodfellow, Shlens and Szegedy, 2015), kept in [0, 1]. Check with "
-        "`check_fgsm(fgsm)`, then attack a digit with a gradient from "
+        "`check_exercise('09.1', fgsm)`, then attack a digit with a gradient from "
         "`torch.autograd.grad` and compare with `cnnlib.adversarial`'s FGSM.",
         check=check_fgsm),
     "09.2": Exercise(
         "PGD's projection",
         "After each step, projected gradient descent (Madry et al., 2018) puts the image "
         "back into the budget: each pixel within epsilon of the clean image `x`, and in "
-        "[0, 1]. Write `project(x_adv, x, epsilon)`. Check with `check_project(project)`, "
+        "[0, 1]. Write `project(x_adv, x, epsilon)`. Check with `check_exercise('09.2', project)`, "
         "then with `torch.clamp(x_adv, x - epsilon, x + epsilon).clamp(0, 1)`.",
         check=check_project),
     "09.3": Exercise(

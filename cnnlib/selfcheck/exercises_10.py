@@ -197,15 +197,15 @@ EXERCISES = {
         "the box around a digit",
         "A digit's box is the smallest rectangle around its inked pixels, (x1, y1, x2, y2) "
         "with x2 and y2 one past the last column and row. Write `mask_to_box(mask)` for a "
-        "boolean mask (H, W). Check with `check_mask_to_box(mask_to_box)`, then with "
+        "boolean mask (H, W). Check with `check_exercise('10.1', mask_to_box)`, then with "
         "`torchvision.ops.masks_to_boxes` (which gives the last pixel: add 1 to x2 and y2).",
         check=check_mask_to_box),
     "10.2": Exercise(
         "non-maximum suppression on a few boxes",
         "Write `nms(boxes, scores, threshold)`: keep the highest-scoring box, delete every "
         "box whose IoU with it is above the threshold, repeat with the best box left; "
-        "return the indices kept, best first. Check with `check_nms(nms)`, then against "
-        "`torchvision.ops.nms` on the three boxes (0, 0, 10, 10), (6, 0, 16, 10), "
+        "return the indices kept, best first. Check with `check_exercise('10.2', nms)`, then "
+        "against `torchvision.ops.nms` on the three boxes (0, 0, 10, 10), (6, 0, 16, 10), "
         "(12, 0, 22, 10) with scores 0.9, 0.8, 0.7 and threshold 0.2: which box survives "
         "although it overlaps a deleted one?",
         check=check_nms),
@@ -235,7 +235,7 @@ EXERCISES = {
         "in cells. Write `decode_peak(row, col, offset, size, stride=4)`: the box "
         "(x1, y1, x2, y2) in image pixels of a peak at cell (row, col), with centre "
         "((col + dx) stride, (row + dy) stride). Check with "
-        "`check_decode_peak(decode_peak)`, then with `torchvision.ops.box_convert(..., "
+        "`check_exercise('10.4', decode_peak)`, then with `torchvision.ops.box_convert(..., "
         "'cxcywh', 'xyxy')`.",
         check=check_decode_peak),
 }
