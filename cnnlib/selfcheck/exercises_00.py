@@ -91,8 +91,8 @@ EXERCISES = {
         "from bytes to a batch",
         "Image files store grey levels as bytes, 0..255, with shape (N, H, W). Write "
         "`to_batch(images)` that returns the float32 batch of shape (N, 1, H, W) with values "
-        "in [0, 1] that a PyTorch network reads. Check with `check_exercise('00.3', to_batch)` "
-        "(or `check_exercise('00.3', to_batch)`), then compare one image with "
+        "in [0, 1] that a PyTorch network reads. Check with `check_exercise('00.3', to_batch)`, "
+        "then compare one image with "
         "`torchvision.transforms.functional.to_tensor(images[0])`.",
         check=check_to_batch),
 }
