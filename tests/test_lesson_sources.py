@@ -84,11 +84,22 @@ def test_student_versions_are_generated_and_executed():
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=IDS)
-def test_sources_are_committed_without_outputs(path):
+def test_sources_are_committed_executed_with_every_exercise_right(path):
+    """Like every notebook of the course, a source is committed executed top to bottom (from
+    notebooks/, as its student version runs): no cell left unrun, no error, and each
+    exercise's solution shows its right verdict, so a lecturer sees the solutions at work."""
     nb = nbformat.read(path, as_version=4)
-    ran = [c.get("id") for c in nb.cells if c.cell_type == "code"
-           and (c.outputs or c.execution_count is not None)]
-    assert not ran, f"{path.name}: clear the outputs of the source (cells {ran[:5]})"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    unrun = [c.get("id") for c in code if c.execution_count is None]
+    assert not unrun, f"{path.name}: execute the source top to bottom (cells {unrun[:5]})"
+    assert not any(o.output_type == "error" for c in code for o in c.outputs), path.name
+    counts = [c.execution_count for c in code]
+    assert counts == sorted(counts) and len(set(counts)) == len(counts), \
+        f"{path.name}: executed out of order"
+    for exercise_id in exercises_of(lesson_id(path)):
+        shown = "".join(o.get("text", "") for c in code for o in c.outputs
+                        if f'check_exercise("{exercise_id}"' in c.source)
+        assert "✔" in shown and "✘" not in shown, f"{path.name}: {exercise_id} not shown right"
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=IDS)
