@@ -13,7 +13,7 @@ turn: ``sandbox`` (each kernel in its bubblewrap sandbox, the default) and ``tru
 
 Every run is a fresh ``python`` process calling ``grade_class`` of a checkout (its own
 imports included, as with ``python -m course_admin.grade``).  With ``--against`` (another
-checkout of the course, e.g. ``git worktree add /tmp/old <commit>``), the same
+checkout of the course, e.g. ``git worktree add ../old <commit>``), the same
 submissions are also graded by that checkout's grader, in paired runs whose order
 alternates from round to round (old, new, then new, old, ...), so that a busy spell of
 the shared machine falls on each in turn; printed: each run's seconds per submission
