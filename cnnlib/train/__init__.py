@@ -30,3 +30,5 @@ from .loop import FitConfig, fit, seed_everything
 
 __all__ = ["FitConfig", "History", "Predictions", "fit", "evaluate", "predict", "default_device",
            "seed_everything", "cpu_cores"]
+from .side_by_side import batched_accuracy, train_side_by_side  # noqa: E402
+__all__ += ["batched_accuracy", "train_side_by_side"]

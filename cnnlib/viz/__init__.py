@@ -8,6 +8,7 @@ from .palette import PALETTE, set_style
 from .images import show_images
 from .training import plot_history, show_filters, show_feature_maps
 from .conv_diagram import conv_diagram, conv_geometry
+from .backprop import plot_kernel_training, plot_loss_curves, show_jacobians, show_number_grids
 from .metrics import (plot_confusion_matrix, plot_per_class_metrics, plot_precision_recall,
                       readable_text_color, relative_luminance, show_confident_mistakes,
                       show_confused_pairs)
