@@ -29,7 +29,7 @@ from test_jupyterlab import free_port, get_json
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "tests" / "artifacts"
-NOTEBOOK = "02_cnn_layers.ipynb"
+NOTEBOOK = "02a_padding_stride_channels.ipynb"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

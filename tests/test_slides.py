@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.website, pytest.mark.browser]
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 LESSONS = sorted(p.stem for p in (REPO / "notebooks").glob("[0-9][0-9]*.ipynb"))
-SCREENSHOT_DECK = "02_cnn_layers"
+SCREENSHOT_DECK = "02a_padding_stride_channels"
 
 DECK_FACTS = """() => {
   const imgs = [...document.querySelectorAll('.reveal .slides img')];
