@@ -5,7 +5,7 @@ after the book. For each lesson notebook: its deck exists, opens with every requ
 127.0.0.1 blocked (and none attempted), has more than one slide, its figures load
 (naturalWidth > 0) and have alt text, and its maths is typeset by the site's own MathJax
 (no raw "$$" left).
-Three slides of lesson 02 (a figure, maths, an explorer's still) are saved as screenshots in
+Three slides of lesson 02a (a figure, maths, an explorer's still) are saved as screenshots in
 tests/artifacts/ at 1280x720, a projector's size.
 """
 import pathlib
