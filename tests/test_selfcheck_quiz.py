@@ -79,18 +79,18 @@ RIGHT = [
     ("01b.1", "entries", (28 * 28) ** 2),
     ("01b.1", "nonzero", 28 * 28 * 9), ("01b.1", "free", 9),
     ("01b.2", "answer", "yes"), ("01b.3", "answer", "no"),
-    ("02.1", "answer", "b"),
-    ("02.2", "padded", out_size(28, 5, p=2)), ("02.2", "unpadded", out_size(28, 5)),
-    ("02.3", "stride_2", out_size(7, 3, s=2)), ("02.3", "stride_1", out_size(7, 3)),
-    ("02.3", "stride_3", out_size(7, 3, s=3)),
-    ("02.4", "fits", "none" if all((32 - 5 + 2 * p) % 2 for p in range(10)) else "some"),
-    ("02.4", "half", next(p for p in range(5) if out_size(32, 5, p=p, s=2) == 16)),
-    ("02.5", "params", n_params(nn.Conv2d(3, 96, 11))),
-    ("02.5", "fc_weights", 227 * 227 * 3 * 55 * 55 * 96),
-    ("02.6", "answer", letter_of(F.avg_pool2d(A, 2, 2)[0, 0].numpy())),
-    ("02.7", "answer", F.max_pool1d(F.pad(SIGNAL, (1, 1), value=-math.inf), 3, 1)[0, 0].tolist()),
-    ("04a.8", "five_3x3", rf([(3, 1, 1)] * 5)),
-    ("04a.8", "dilated", rf([(3, 1, 2), (3, 1, 4)])),
+    ("02a.1", "answer", "b"),
+    ("02a.2", "padded", out_size(28, 5, p=2)), ("02a.2", "unpadded", out_size(28, 5)),
+    ("02a.3", "stride_2", out_size(7, 3, s=2)), ("02a.3", "stride_1", out_size(7, 3)),
+    ("02a.3", "stride_3", out_size(7, 3, s=3)),
+    ("02a.4", "fits", "none" if all((32 - 5 + 2 * p) % 2 for p in range(10)) else "some"),
+    ("02a.4", "half", next(p for p in range(5) if out_size(32, 5, p=p, s=2) == 16)),
+    ("02a.5", "params", n_params(nn.Conv2d(3, 96, 11))),
+    ("02a.5", "fc_weights", 227 * 227 * 3 * 55 * 55 * 96),
+    ("02b.1", "answer", letter_of(F.avg_pool2d(A, 2, 2)[0, 0].numpy())),
+    ("02b.2", "answer", F.max_pool1d(F.pad(SIGNAL, (1, 1), value=-math.inf), 3, 1)[0, 0].tolist()),
+    ("02b.4", "five_3x3", rf([(3, 1, 1)] * 5)),
+    ("02b.4", "dilated", rf([(3, 1, 2), (3, 1, 4)])),
     ("03.2", "dweight", tuple(nn.Conv2d(3, 16, 5).weight.shape)),
     ("03.2", "dbias", tuple(nn.Conv2d(3, 16, 5).bias.shape)),
     ("03.2", "mults", 16 * 32 * 32 * 3 * 5 * 5),
@@ -284,37 +284,37 @@ WRONG = [
     ("01b.1", "nonzero", (28 * 28) ** 2, "all"), ("01b.1", "nonzero", 28 * 28, "one per row"),
     ("01b.1", "free", 28 * 28 * 9, "nonzero"), ("01b.1", "free", 28 * 28, "one per row"),
     ("01b.2", "answer", "no", "no"), ("01b.3", "answer", "yes", "yes"),
-    ("02.1", "answer", "a", "plus one"), ("02.1", "answer", "c", "full"),
-    ("02.1", "answer", "d", "same"),
-    ("02.2", "padded", out_size(28, 5, p=1), "padding once"),
-    ("02.2", "padded", 28 + 4 - 5, "plus one"),
-    ("02.2", "unpadded", 28 - 5, "plus one"), ("02.2", "unpadded", 28, "kernel not subtracted"),
-    ("02.3", "stride_2", (7 - 3) // 2, "plus one"),
-    ("02.3", "stride_2", math.ceil(7 / 2), "divided the input"),
-    ("02.3", "stride_2", out_size(7, 3), "stride ignored"), ("02.3", "stride_2", "d",
+    ("02a.1", "answer", "a", "plus one"), ("02a.1", "answer", "c", "full"),
+    ("02a.1", "answer", "d", "same"),
+    ("02a.2", "padded", out_size(28, 5, p=1), "padding once"),
+    ("02a.2", "padded", 28 + 4 - 5, "plus one"),
+    ("02a.2", "unpadded", 28 - 5, "plus one"), ("02a.2", "unpadded", 28, "kernel not subtracted"),
+    ("02a.3", "stride_2", (7 - 3) // 2, "plus one"),
+    ("02a.3", "stride_2", math.ceil(7 / 2), "divided the input"),
+    ("02a.3", "stride_2", out_size(7, 3), "stride ignored"), ("02a.3", "stride_2", "d",
                                                               "stride ignored"),
-    ("02.3", "stride_1", 7 - 3, "plus one"),
-    ("02.3", "stride_3", (7 - 3) / 3 + 1, "not rounded down"),
-    ("02.3", "stride_3", math.ceil((7 - 3) / 3) + 1, "rounded up"),
-    ("02.3", "stride_3", (7 - 3) / 3, "plus one"),
-    ("02.4", "fits", 2, "two"), ("02.4", "fits", (5 - 2) / 2, "half"),
-    ("02.4", "half", 1, "one"), ("02.4", "half", 3, "three"),
-    ("02.5", "params", nn.Conv2d(3, 96, 11).weight.numel(), "bias forgotten"),
-    ("02.5", "params", n_params(nn.Conv2d(1, 96, 11)), "channels left out"),
-    ("02.5", "params", nn.Conv2d(1, 96, 11).weight.numel(), "channels and bias"),
-    ("02.5", "fc_weights", 227 * 227 * 3 * 96, "outputs as channels"),
-    ("02.5", "fc_weights", 227 * 227 * 3 + 55 * 55 * 96, "added"),
-    ("02.6", "answer", letter_of(F.max_pool2d(A, 2, 2)[0, 0].numpy()), "max"),
-    ("02.6", "answer", letter_of(4 * F.avg_pool2d(A, 2, 2)[0, 0].numpy()), "sum"),
-    ("02.6", "answer", letter_of(F.avg_pool2d(A, 2, 1)[0, 0].numpy()), "stride 1"),
-    ("02.7", "answer", F.max_pool1d(SIGNAL, 3, 1)[0, 0].tolist(), "valid"),
-    ("02.7", "answer", F.max_pool1d(F.pad(SIGNAL, (1, 1), value=-math.inf), 3, 3)[0, 0].tolist(),
+    ("02a.3", "stride_1", 7 - 3, "plus one"),
+    ("02a.3", "stride_3", (7 - 3) / 3 + 1, "not rounded down"),
+    ("02a.3", "stride_3", math.ceil((7 - 3) / 3) + 1, "rounded up"),
+    ("02a.3", "stride_3", (7 - 3) / 3, "plus one"),
+    ("02a.4", "fits", 2, "two"), ("02a.4", "fits", (5 - 2) / 2, "half"),
+    ("02a.4", "half", 1, "one"), ("02a.4", "half", 3, "three"),
+    ("02a.5", "params", nn.Conv2d(3, 96, 11).weight.numel(), "bias forgotten"),
+    ("02a.5", "params", n_params(nn.Conv2d(1, 96, 11)), "channels left out"),
+    ("02a.5", "params", nn.Conv2d(1, 96, 11).weight.numel(), "channels and bias"),
+    ("02a.5", "fc_weights", 227 * 227 * 3 * 96, "outputs as channels"),
+    ("02a.5", "fc_weights", 227 * 227 * 3 + 55 * 55 * 96, "added"),
+    ("02b.1", "answer", letter_of(F.max_pool2d(A, 2, 2)[0, 0].numpy()), "max"),
+    ("02b.1", "answer", letter_of(4 * F.avg_pool2d(A, 2, 2)[0, 0].numpy()), "sum"),
+    ("02b.1", "answer", letter_of(F.avg_pool2d(A, 2, 1)[0, 0].numpy()), "stride 1"),
+    ("02b.2", "answer", F.max_pool1d(SIGNAL, 3, 1)[0, 0].tolist(), "valid"),
+    ("02b.2", "answer", F.max_pool1d(F.pad(SIGNAL, (1, 1), value=-math.inf), 3, 3)[0, 0].tolist(),
      "stride 3"),
-    ("02.7", "answer", F.avg_pool1d(F.pad(SIGNAL, (1, 1)), 3, 1)[0, 0].tolist(), "average"),
-    ("04a.8", "five_3x3", 5 * 3, "kernel sizes added"), ("04a.8", "five_3x3", 5 * 2, "plus one"),
-    ("04a.8", "five_3x3", 3 ** 5, "multiplied"),
-    ("04a.8", "dilated", rf([(3, 1, 1), (3, 1, 1)]), "dilation ignored"),
-    ("04a.8", "dilated", 5 + 9, "sizes added"), ("04a.8", "dilated", 9, "last layer"),
+    ("02b.2", "answer", F.avg_pool1d(F.pad(SIGNAL, (1, 1)), 3, 1)[0, 0].tolist(), "average"),
+    ("02b.4", "five_3x3", 5 * 3, "kernel sizes added"), ("02b.4", "five_3x3", 5 * 2, "plus one"),
+    ("02b.4", "five_3x3", 3 ** 5, "multiplied"),
+    ("02b.4", "dilated", rf([(3, 1, 1), (3, 1, 1)]), "dilation ignored"),
+    ("02b.4", "dilated", 5 + 9, "sizes added"), ("02b.4", "dilated", 9, "last layer"),
     ("03.2", "dweight", (16, 5, 5), "channels left out"),
     ("03.2", "dweight", (3, 16, 5, 5), "swapped"),
     ("03.2", "dbias", (16, 32, 32), "per position"),
@@ -448,19 +448,19 @@ def test_the_quiz_ids_follow_the_notebook_convention():
 
 
 def test_unrecognised_answer_gets_a_generic_message():
-    verdict = ask("02.5", "params", 34000)
+    verdict = ask("02a.5", "params", 34000)
     assert verdict.mistake is None and "too small" in verdict.message
-    verdict = ask("02.5", "params", 349440)
+    verdict = ask("02a.5", "params", 349440)
     assert "power of ten" in verdict.message
-    verdict = ask("02.7", "answer", [5, 6, 6, 7, 9, 9, 9])
+    verdict = ask("02b.2", "answer", [5, 6, 6, 7, 9, 9, 9])
     assert "entry 3" in verdict.message
-    verdict = ask("02.7", "answer", [5, 6])
+    verdict = ask("02b.2", "answer", [5, 6])
     assert "7 numbers, got 2" in verdict.message
-    assert ask("02.1", "answer", "e").message.endswith("reread the options.")
+    assert ask("02a.1", "answer", "e").message.endswith("reread the options.")
 
 
 def test_blank_answer():
-    verdict = check_quiz("02.1", None)[0]
+    verdict = check_quiz("02a.1", None)[0]
     assert verdict.mistake == "blank" and not verdict
 
 
@@ -474,11 +474,11 @@ def test_bad_arguments_name_the_parameter():
     with pytest.raises(ValueError, match="quiz_id must be one of"):
         check_quiz("99.1", 3)
     with pytest.raises(ValueError, match="has no part 'stride_4'"):
-        check_quiz("02.3", stride_4=1)
+        check_quiz("02a.3", stride_4=1)
     with pytest.raises(ValueError, match="several parts"):
-        check_quiz("02.3", 3)
+        check_quiz("02a.3", 3)
     with pytest.raises(TypeError, match="answer must be"):
-        check_quiz("02.1", {"b": 1})
+        check_quiz("02a.1", {"b": 1})
 
 
 def test_check_answer_on_its_own():
