@@ -93,6 +93,18 @@ def test_function_exercise_names_the_mistake(exercise, name, buggy, capsys):
     assert capsys.readouterr().out.startswith("✘")
 
 
+def test_eps_is_checked_where_it_matters():
+    # Where a channel's variance is far above eps = 1e-5, leaving eps out changes little;
+    # on a nearly constant channel it decides the result. An answer that drops eps only for
+    # such channels must still be caught, on the case that has one.
+    def eps_dropped_for_flat_channels(x, gamma, beta):
+        var = x.var((0, 2, 3), keepdims=True)
+        eps = np.where(var < 1e-6, 0.0, EPS)
+        return _scale((x - x.mean((0, 2, 3), keepdims=True)) / np.sqrt(var + eps), gamma, beta)
+    verdict = check_exercise("04d.1", eps_dropped_for_flat_channels, quiet=True)
+    assert not verdict.correct and "nearly constant channel" in verdict.message, verdict.message
+
+
 def test_a_stub_is_not_written_yet_and_an_unknown_bug_gets_where():
     def stub(x, gamma, beta):
         raise NotImplementedError("normalise each channel")

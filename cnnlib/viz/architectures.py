@@ -1,9 +1,10 @@
-"""Figures of the deep ImageNet networks (lesson 04b): where a network's memory and
-parameters sit, layer by layer, and how the ILSVRC winners' error fell from 2010 to 2017.
+"""Figures of the deep ImageNet networks (lesson 04b): layer costs, the ILSVRC winners.
 
-The numbers drawn come from the caller (:func:`plot_layer_costs` takes the rows of
-:func:`cnnlib.models.summary`) or from the published results quoted in
-:data:`ILSVRC_WINNERS` and :data:`IMAGENET_PAPERS`; this module does not need torch.
+Where a network's memory and parameters sit, layer by layer, and how the ILSVRC winners'
+top-5 error fell from 2010 to 2017. The numbers drawn come from the caller
+(:func:`plot_layer_costs` takes the rows of :func:`cnnlib.models.summary`) or from the
+published results quoted in :data:`ILSVRC_WINNERS` and :data:`IMAGENET_PAPERS`; this module
+does not need torch.
 """
 import matplotlib.pyplot as plt
 import numpy as np
@@ -58,6 +59,14 @@ def plot_layer_costs(rows, labels=None, size=(12, 7)):
     ------
     ValueError
         If ``rows`` is empty, a row lacks a key, or ``labels`` has another length.
+
+    Examples
+    --------
+    >>> rows = [{"type": "Conv2d", "activations": 64 * 224 * 224, "params": 1792},
+    ...         {"type": "Linear", "activations": 4096, "params": 102764544}]
+    >>> fig = plot_layer_costs(rows, labels=["CONV3", "FC"])
+    >>> [ax.get_title() for ax in fig.axes], [int(p.get_height()) for p in fig.axes[1].patches]
+    (['memory: outputs per image', 'parameters'], [1792, 102764544])
     """
     rows = list(rows)
     if not rows:
@@ -108,6 +117,13 @@ def plot_ilsvrc_winners(winners=None, papers=None, size=(12, 6)):
     ------
     ValueError
         If an error rate is not positive (a log scale cannot draw it).
+
+    Examples
+    --------
+    >>> fig = plot_ilsvrc_winners()
+    >>> line = fig.axes[0].lines[0]
+    >>> [(int(year), float(error)) for year, error in zip(line.get_xdata(), line.get_ydata())][2]
+    (2012, 15.3)
     """
     winners = ILSVRC_WINNERS if winners is None else winners
     papers = IMAGENET_PAPERS if papers is None else papers
