@@ -181,8 +181,9 @@ EXERCISES = {
                 M("1x1 left out", 18432, "add the 1x1's 192 x 16.")))}),
     "04b.2": Exercise(
         "He initialisation",
-        "He et al. (2015) trained a plain 30-layer ReLU network from scratch that did not "
-        "learn with the variance-1/fan_in initialisation. Write `he_std(fan_in)`, the "
+        "He et al. (2015) showed that a plain 30-layer ReLU network does not learn from "
+        "scratch with the variance-1/fan_in initialisation, but does with theirs. Write "
+        "`he_std(fan_in)`, the "
         "standard deviation of their Gaussian initialisation, and check with "
         "`check_exercise('04b.2', he_std)`. Then push a batch through 30 ReLU layers of width 256 "
         "initialised with it and with sqrt(1/fan_in), and compare the last layer's "
