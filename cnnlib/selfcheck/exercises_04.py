@@ -1,6 +1,6 @@
 """Exercises of lesson 04 and their checks.
 
-04a LeNet to AlexNet, 04b VGG, GoogLeNet and batch norm, 04c ResNet and after.
+04a LeNet to AlexNet, 04b VGG and GoogLeNet, 04c ResNet and after.
 """
 from __future__ import annotations
 

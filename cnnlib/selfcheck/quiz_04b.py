@@ -1,4 +1,4 @@
-"""Quizzes of lesson 04b (VGG, GoogLeNet, batch norm) not in :mod:`.quiz`: SE blocks."""
+"""Quizzes of lesson 04b (VGG and GoogLeNet) not in :mod:`.quiz`: SE blocks."""
 from __future__ import annotations
 
 from .answers import Mistake as M
