@@ -8,6 +8,7 @@ mistake from a buggy answer written here, not taken from the module.
 import inspect
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -73,6 +74,19 @@ def test_function_exercise_names_the_mistake(exercise, name, buggy, capsys):
     assert not verdict.correct
     assert verdict.mistake == name, verdict.message
     assert capsys.readouterr().out.startswith("✘")
+
+
+def test_he_std_as_the_course_grader_sends_it_back():
+    """The grader's kernel sends a NumPy scalar back as an array of shape (1,)
+    (``np.ascontiguousarray``); the check must give the notebook's verdict on it."""
+    from course_admin.checks.lessons import exercise_cases, replay
+    exercise = EXERCISES["04b.2"]
+    cases = exercise_cases(exercise)
+    sent = [{"ok": np.ascontiguousarray(np.sqrt(np.float64(2.0) / n))} for _, (n,) in cases]
+    assert all(out["ok"].shape == (1,) for out in sent)
+    assert exercise.check(replay(cases, sent), quiet=True).correct
+    wrong = [{"ok": np.ascontiguousarray(np.sqrt(np.float64(1.0) / n))} for _, (n,) in cases]
+    assert exercise.check(replay(cases, wrong), quiet=True).mistake == "no factor 2"
 
 
 # --------------------------------------------------------------------------- value exercises

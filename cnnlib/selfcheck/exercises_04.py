@@ -59,6 +59,18 @@ def _he_std(fan_in):
     return np.sqrt(2.0 / fan_in)
 
 
+def _one_number(fn):
+    """``fn`` with a one-element array result read as that number.
+
+    The course grader sends a student's NumPy scalar (``np.sqrt(...)``) back from the
+    kernel as an array of shape (1,); the check must give it the verdict the notebook gave.
+    """
+    def number(*args):
+        result = fn(*args)
+        return result[0] if isinstance(result, np.ndarray) and result.shape == (1,) else result
+    return number
+
+
 def check_he_std(he_std, quiet=False):
     """Check ``he_std(fan_in)``: the standard deviation of He initialisation.
 
@@ -85,7 +97,8 @@ def check_he_std(he_std, quiet=False):
     )
     cases = [("a 3x3 layer of 64 channels", (576,)), ("a dense layer of 4096", (4096,)),
              ("fan-in 2", (2,))]
-    return check_function("Exercise 04b.2 (he_std)", he_std, cases, _he_std, mistakes, quiet)
+    return check_function("Exercise 04b.2 (he_std)", _one_number(he_std), cases, _he_std,
+                          mistakes, quiet)
 
 
 # --------------------------------------------------------------------------- 04c.3
