@@ -12,7 +12,6 @@ import torch.nn.functional as F
 import torchvision
 from sklearn.metrics import f1_score, roc_curve
 from torch import nn
-from torchvision.models.googlenet import Inception
 
 from cnnlib.selfcheck.answers import Verdict
 from cnnlib.selfcheck.exercises import EXERCISES, check_exercise, exercises_of
@@ -68,20 +67,6 @@ def conv_params(c_in, c_out, k, groups=1, bias=True):
                                             bias=bias).parameters())
 
 
-def batch_norm(x, gamma, beta, eps=1e-5):
-    return F.batch_norm(t(x), None, None, t(gamma), t(beta), training=True, eps=eps).numpy()
-
-
-def he_std(fan_in):
-    """The standard deviation kaiming_normal_ draws with, measured on many weights."""
-    w = nn.init.kaiming_normal_(torch.empty(1000, fan_in, dtype=torch.float64),
-                                nonlinearity="relu", generator=torch.Generator().manual_seed(0))
-    measured = w.std().item()
-    exact = nn.init.calculate_gain("relu") / math.sqrt(fan_in)   # fan_in mode: gain/sqrt(n)
-    assert abs(measured / exact - 1) < 0.05
-    return exact
-
-
 def separable_params(c_in, c_out, k):
     return sum(p.numel() for p in (nn.Conv2d(c_in, c_in, k, groups=c_in, bias=False),
                                    nn.Conv2d(c_in, c_out, 1, bias=False))
@@ -101,7 +86,7 @@ def iou(a, b):
 RIGHT_FUNCTIONS = {"01a.1": correlate1d, "01b.1": correlation_matrix, "02a.1": output_size,
                    "02b.2": receptive_field, "02a.4": conv1x1, "03.1": max_pool_jacobian,
                    "03.2": softmax_cross_entropy_grad, "04a.2": conv_params,
-                   "04b.1": batch_norm, "04b.3": he_std, "04c.3": separable_params,
+                   "04c.3": separable_params,
                    "05.1": roc_point, "05.2": iou}
 
 
@@ -116,13 +101,6 @@ def _rf_early(layers):
         jump *= s
         size += (k - 1) * jump
     return size
-
-
-def _bn(x, g, b, axes, ddof=0, eps_out=False, eps=1e-5):
-    m = x.mean(axis=axes, keepdims=True)
-    v = x.var(axis=axes, keepdims=True, ddof=ddof)
-    d = np.sqrt(v) + eps if eps_out else np.sqrt(v + eps)
-    return g[None, :, None, None] * (x - m) / d + b[None, :, None, None]
 
 
 def _roc_strict(y, s, thr):
@@ -180,15 +158,6 @@ BUGGY_FUNCTIONS = [
      conv_params(groups, co, k, groups, bias)),
     ("04a.2", "groups ignored", lambda ci, co, k, groups=1, bias=True:
      conv_params(ci, co, k, 1, bias)),
-    ("04b.1", "per pixel", lambda x, g, b: _bn(x, g, b, 0)),
-    ("04b.1", "per sample", lambda x, g, b: _bn(x, g, b, (1, 2, 3))),
-    ("04b.1", "unbiased variance", lambda x, g, b: _bn(x, g, b, (0, 2, 3), ddof=1)),
-    ("04b.1", "eps outside", lambda x, g, b: _bn(x, g, b, (0, 2, 3), eps_out=True)),
-    ("04b.1", "gamma and beta swapped", lambda x, g, b: batch_norm(x, b, g)),
-    ("04b.3", "no factor 2", lambda n: 1 / math.sqrt(n)),
-    ("04b.3", "variance", lambda n: he_std(n) ** 2),
-    ("04b.3", "gain outside the root", lambda n: nn.init.calculate_gain("relu") ** 2
-     / math.sqrt(n)),
     ("04c.3", "standard", lambda ci, co, k: conv_params(ci, co, k, bias=False)),
     ("04c.3", "depthwise full", lambda ci, co, k: conv_params(ci, ci, k, bias=False)
      + conv_params(ci, co, 1, bias=False)),
@@ -275,7 +244,6 @@ def weight_layers(name, dense=True, shortcuts=True):
 LAPLACIAN = torch.tensor([[[[0.0, 1, 0], [1, -4, 1], [0, 1, 0]]]])
 FLAT = torch.full((1, 1, 3, 3), 7.0)
 BLOCKS = torch.tensor([[6.0, 8, 1, 0], [3, 4, 2, 5], [7, 1, 9, 3], [2, 2, 4, 8]])[None, None]
-INCEPTION_3A = Inception(192, 64, 96, 128, 16, 32, 32)
 HAAR = nn.Conv2d(1, 4, 2, stride=2)
 SIZE = {f: output_size(32, f, 1, p) for f, p in ((3, 1), (5, 2), (1, 0))}
 POOL = {f: F.max_pool1d(torch.zeros(1, 1, 32), f, 2).shape[-1] for f in (2, 3)}
@@ -298,11 +266,6 @@ RIGHT_VALUES = [
     ("04a.3", "from_224", width([nn.Conv2d(1, 1, 11, stride=4)], 224)),
     ("04a.3", "exact", next(w for w in range(200, 240)
                             if (w - 11) % 4 == 0 and output_size(w, 11, 4, 0) == 55)),
-    ("04b.2", "branch", "5x5" if INCEPTION_3A.branch2[0].conv.out_channels == 96
-     and INCEPTION_3A.branch3[0].conv.out_channels == 16 else "3x3"),
-    ("04b.2", "weights", sum(m.weight.numel() for m in INCEPTION_3A.branch2.modules()
-                             if isinstance(m, nn.Conv2d))),
-    ("04b.2", "slide", n_weights(nn.Conv2d(192, 16, 1), nn.Conv2d(16, 128, 3))),
     ("04c.1", "percent", 100 * (1 - 4.2 / 6.8)),
     ("04c.2", "weights", n_weights(nn.Conv2d(64, 128, 1, stride=2))),
     ("04c.4", "vgg16", weight_layers("vgg16")),
@@ -355,12 +318,6 @@ WRONG_VALUES = [
     ("04a.3", "from_224", 55, "paper"), ("04a.3", "from_224", (224 - 11) / 4 + 1, "not rounded"),
     ("04a.3", "from_224", 224 // 4, "stride only"),
     ("04a.3", "exact", 224, "paper"), ("04a.3", "exact", 55 * 4 + 11, "plus one"),
-    ("04b.2", "branch", "3x3", "3x3"), ("04b.2", "branch", "pool", "pool"),
-    ("04b.2", "weights", n_weights(nn.Conv2d(192, 16, 1), nn.Conv2d(16, 128, 3)), "slide"),
-    ("04b.2", "weights", n_weights(nn.Conv2d(192, 128, 3)), "no reduction"),
-    ("04b.2", "weights", n_weights(nn.Conv2d(96, 128, 3)), "1x1 left out"),
-    ("04b.2", "slide", n_weights(nn.Conv2d(192, 16, 1)), "3x3 left out"),
-    ("04b.2", "slide", n_weights(nn.Conv2d(16, 128, 3)), "1x1 left out"),
     ("04c.1", "percent", 100 * 2 / 3, "slide"), ("04c.1", "percent", 100 * 4.2 / 6.8, "ratio"),
     ("04c.1", "percent", 6.8 - 4.2, "difference"),
     ("04c.2", "weights", n_weights(nn.Conv2d(64, 128, 3)), "3x3"),
@@ -408,8 +365,8 @@ def test_every_mistake_is_fed_its_wrong_answer_and_every_exercise_its_right_one(
     for exercise_id, exercise in EXERCISES.items():
         if exercise_id.split(".")[0] not in LESSONS:   # lessons 00, 06a-10: their own file
             continue
-        if exercise_id in OWN_FILE:
-            continue
+        if exercise_id in OWN_FILE or exercise_id.startswith("04b"):
+            continue       # their own test files
         if exercise.check is not None:
             assert exercise_id in RIGHT_FUNCTIONS
             continue
@@ -479,7 +436,7 @@ def test_stub_and_none_are_reported():
 
 def test_students_own_error_is_raised_with_the_case():
     with pytest.raises(ZeroDivisionError) as info:
-        check_exercise("04b.3", lambda n: 1 / 0)
+        check_exercise("04b.2", lambda n: 1 / 0)
     assert "case 1" in "".join(getattr(info.value, "__notes__", []))
 
 

@@ -111,7 +111,7 @@ RIGHT = [
     ("04b.2", "fc6", n_params(nn.Linear(512 * 7 * 7, 4096))),
     ("04b.3", "weights", nn.Conv2d(256, 64, 1, bias=False).weight.numel()),
     ("04b.3", "macs", 28 * 28 * 256 * 64),
-    ("04b.6", "answer", 90 * 1.2e6 / 128), ("04b.7", "answer", 1e-4),
+    ("04b.4", "answer", 90 * 1.2e6 / 128), ("04b.5", "answer", 1e-4),
     ("04c.1", "answer", "yes"), ("04c.3", "answer", "VGG-16"),
     ("04c.3", "vgg16", 1000 * 138.4e6 / 15.5e9), ("04c.3", "resnet50", 1000 * 25.6e6 / 4.1e9),
     ("05.1", "recall", recall_score(LAZY_Y, LAZY_PRED)),
@@ -125,7 +125,7 @@ RIGHT = [
 
 
 
-# ---- oracles for the quizzes of lessons 00, 04b.8, 05.7, 06a and 10 (modules quiz_00 ...)
+# ---- oracles for the quizzes of lessons 00, 04b.6, 05.7, 06a and 10 (modules quiz_00 ...)
 def se_net_shift_error(padding_mode, seed=0):
     """Largest |f(shift x) - shift f(x)| of a conv + squeeze-and-excitation + conv network."""
     torch.manual_seed(seed)
@@ -247,7 +247,7 @@ MNIST_BATCH = torch.zeros(64, 1, 28, 28)
 
 RIGHT += [
     ("00.3", "answer", MNIST_BATCH.numel()),
-    ("04b.8", "answer", se_equivariance()),
+    ("04b.6", "answer", se_equivariance()),
     ("05.7", "answer", "yes" if rare_disease_precision() > 0.5 else "no"),
     ("06a.2", "pixel_accuracy_drop", PIXEL_DROP),
     ("06a.2", "miou_drop", MIOU_DROP),
@@ -355,9 +355,9 @@ WRONG = [
     ("04b.3", "macs", 256 * 64, "per position"), ("04b.3", "macs", 28 * 28 * 256,
                                                    "outputs left out"),
     ("04b.3", "macs", 28 * 28 * 64, "inputs left out"),
-    ("04b.6", "answer", 90, "epochs"), ("04b.6", "answer", 90 * 1.2e6, "images"),
-    ("04b.6", "answer", 1.2e6 / 128, "one epoch"),
-    ("04b.7", "answer", 1e-5, "slide"), ("04b.7", "answer", 1e-3, "ten times more"),
+    ("04b.4", "answer", 90, "epochs"), ("04b.4", "answer", 90 * 1.2e6, "images"),
+    ("04b.4", "answer", 1.2e6 / 128, "one epoch"),
+    ("04b.5", "answer", 1e-5, "slide"), ("04b.5", "answer", 1e-3, "ten times more"),
     ("04c.1", "answer", "no", "no"), ("04c.3", "answer", "ResNet-50", "resnet"),
     ("04c.3", "vgg16", 15.5e9 / 138.4e6, "inverted"), ("04c.3", "vgg16", 138.4e6 / 15.5e9,
                                                        "per mac"),
@@ -382,7 +382,7 @@ WRONG += [
     ("00.3", "answer", MNIST_BATCH[0].numel(), "one image"),
     ("00.3", "answer", torch.zeros(64, 3, 28, 28).numel(), "three channels"),
     ("00.3", "answer", MNIST_BATCH.numel() * MNIST_BATCH.element_size(), "bytes"),
-    ("04b.8", "answer", "yes", "yes"), ("04b.8", "answer", "no", "no"),
+    ("04b.6", "answer", "yes", "yes"), ("04b.6", "answer", "no", "no"),
     ("05.7", "answer", "yes", "yes"),
     ("06a.2", "pixel_accuracy_drop", 100 * PIXEL_DROP, "points"),
     ("06a.2", "pixel_accuracy_drop", 1 / 11, "miou"),
@@ -466,7 +466,7 @@ def test_blank_answer():
 
 def test_rounded_answers_within_the_stated_tolerance():
     assert ask("05.3", "answer", 0.09).correct
-    assert ask("04b.6", "answer", 844000).correct
+    assert ask("04b.4", "answer", 844000).correct
     assert not ask("05.3", "answer", 0.1).correct
 
 

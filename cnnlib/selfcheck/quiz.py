@@ -238,11 +238,11 @@ QUIZZES = {
             M("outputs left out", 200704, "each of the 64 outputs uses all 256 inputs."),
             M("inputs left out", 50176, "each output sums over all 256 inputs."))),
     }),
-    "04b.6": Quiz("updates against epochs", {"answer": Part(843750, (
+    "04b.4": Quiz("updates against epochs", {"answer": Part(843750, (
         M("epochs", 90, "an epoch is 1.2M / 128 updates."),
         M("images", 108e6, "that counts images; divide by the batch of 128."),
         M("one epoch", 9375, "that is one epoch; there were 90.")), rtol=0.01)}),
-    "04b.7": Quiz("ResNet's weight decay", {"answer": Part(1e-4, (
+    "04b.5": Quiz("ResNet's weight decay", {"answer": Part(1e-4, (
         M("slide", 1e-5, "10^-5 is the published slide's value; He et al. (2016) used 10^-4."),
         M("ten times more", 1e-3, "too much: He et al. used 10^-4.")), rtol=1e-6)}),
     "04c.1": Quiz("could the plain network do it?", {"answer": Part("yes", (
