@@ -27,6 +27,7 @@ from ..device import cpu_cores, default_device
 from .evaluation import Predictions, evaluate, predict
 from .history import History
 from .loop import FitConfig, fit, seed_everything
+from .recipes import fit_one_cycle, holdout_split
 
 __all__ = ["FitConfig", "History", "Predictions", "fit", "evaluate", "predict", "default_device",
-           "seed_everything", "cpu_cores"]
+           "seed_everything", "cpu_cores", "fit_one_cycle", "holdout_split"]

@@ -11,3 +11,5 @@ from .conv_diagram import conv_diagram, conv_geometry
 from .metrics import (plot_confusion_matrix, plot_per_class_metrics, plot_precision_recall,
                       readable_text_color, relative_luminance, show_confident_mistakes,
                       show_confused_pairs)
+from .milestones import (plot_activation_slopes, plot_dataset_sizes, plot_ilsvrc_winners,
+                         show_connection_table)
