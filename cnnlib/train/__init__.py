@@ -21,7 +21,8 @@ One module per idea: :mod:`~cnnlib.train.loop` (``fit``: step, epoch, run),
 :mod:`~cnnlib.train.evaluation` (``evaluate``, ``predict``),
 :mod:`~cnnlib.train.batches` (data forms and batch orders),
 :mod:`~cnnlib.train.history` (``History`` and the run state),
-:mod:`~cnnlib.train.checkpoint` (save and resume).
+:mod:`~cnnlib.train.checkpoint` (save and resume),
+:mod:`~cnnlib.train.recipes` (``holdout_split``, ``fit_one_cycle``: lesson 04a's run).
 """
 from ..device import cpu_cores, default_device
 from .evaluation import Predictions, evaluate, predict
