@@ -60,7 +60,7 @@ def test_layer_costs_bad_input_names_the_parameter():
 
 
 def test_ilsvrc_winners_draws_the_published_errors():
-    fig = viz.plot_ilsvrc_winners()
+    fig = viz.plot_imagenet_progress()
     (ax,) = fig.axes
     line = ax.lines[0]
     assert list(line.get_xdata()) == list(range(2010, 2018))
@@ -76,4 +76,4 @@ def test_ilsvrc_winners_draws_the_published_errors():
 
 def test_ilsvrc_winners_refuses_an_error_a_log_scale_cannot_draw():
     with pytest.raises(ValueError, match="positive percentage"):
-        viz.plot_ilsvrc_winners({2012: ("AlexNet", 0.0)}, papers={})
+        viz.plot_imagenet_progress({2012: ("AlexNet", 0.0)}, papers={})

@@ -21,14 +21,16 @@ One module per idea: :mod:`~cnnlib.train.loop` (``fit``: step, epoch, run),
 :mod:`~cnnlib.train.evaluation` (``evaluate``, ``predict``),
 :mod:`~cnnlib.train.batches` (data forms and batch orders),
 :mod:`~cnnlib.train.history` (``History`` and the run state),
-:mod:`~cnnlib.train.checkpoint` (save and resume).
+:mod:`~cnnlib.train.checkpoint` (save and resume),
+:mod:`~cnnlib.train.recipes` (``holdout_split``, ``fit_one_cycle``: lesson 04a's run).
 """
 from ..device import cpu_cores, default_device
 from .evaluation import Predictions, evaluate, predict
 from .history import History
 from .loop import FitConfig, fit, seed_everything
+from .recipes import fit_one_cycle, holdout_split
+from .side_by_side import batched_accuracy, train_side_by_side
 
 __all__ = ["FitConfig", "History", "Predictions", "fit", "evaluate", "predict", "default_device",
-           "seed_everything", "cpu_cores"]
-from .side_by_side import batched_accuracy, train_side_by_side  # noqa: E402
-__all__ += ["batched_accuracy", "train_side_by_side"]
+           "seed_everything", "cpu_cores", "fit_one_cycle", "holdout_split", "batched_accuracy",
+           "train_side_by_side"]

@@ -12,4 +12,6 @@ from .backprop import plot_kernel_training, plot_loss_curves, show_jacobians, sh
 from .metrics import (plot_confusion_matrix, plot_per_class_metrics, plot_precision_recall,
                       readable_text_color, relative_luminance, show_confident_mistakes,
                       show_confused_pairs)
-from .architectures import plot_ilsvrc_winners, plot_layer_costs
+from .architectures import plot_imagenet_progress, plot_layer_costs
+from .milestones import (plot_activation_slopes, plot_dataset_sizes, plot_ilsvrc_winners,
+                         show_connection_table)

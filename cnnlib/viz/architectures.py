@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 __all__ = ["ILSVRC_WINNERS", "IMAGENET_PAPERS", "LAYER_COLOURS", "plot_layer_costs",
-           "plot_ilsvrc_winners"]
+           "plot_imagenet_progress"]
 
 #: Winner of the ILSVRC classification task per year: (name, top-5 test error in %).
 #: 2010-2014 from Russakovsky et al., *ImageNet large scale visual recognition challenge*,
@@ -92,7 +92,7 @@ def plot_layer_costs(rows, labels=None, size=(12, 7)):
     return fig
 
 
-def plot_ilsvrc_winners(winners=None, papers=None, size=(12, 6)):
+def plot_imagenet_progress(winners=None, papers=None, size=(12, 6)):
     """The ILSVRC winners' top-5 error by year on a log scale, with papers as open markers.
 
     Parameters
@@ -120,7 +120,7 @@ def plot_ilsvrc_winners(winners=None, papers=None, size=(12, 6)):
 
     Examples
     --------
-    >>> fig = plot_ilsvrc_winners()
+    >>> fig = plot_imagenet_progress()
     >>> line = fig.axes[0].lines[0]
     >>> [(int(year), float(error)) for year, error in zip(line.get_xdata(), line.get_ydata())][2]
     (2012, 15.3)
