@@ -10,7 +10,7 @@ fed its answer.
 import numpy as np
 import pytest
 from sklearn.metrics import (average_precision_score, confusion_matrix, f1_score,
-                             precision_score, recall_score)
+                             precision_score, recall_score, roc_curve)
 
 from cnnlib.selfcheck.exercises import EXERCISES, check_exercise, exercises_of
 
@@ -80,6 +80,24 @@ def test_class_rates_names_the_mistake(name, buggy, capsys):
     assert not verdict.correct
     assert verdict.mistake == name, verdict.message
     assert capsys.readouterr().out.startswith("✘")
+
+
+def test_numpy_scalars_as_the_grader_sends_them_back_are_accepted():
+    # The course grader returns a NumPy scalar from the student's kernel as a one-element
+    # array (np.ascontiguousarray gives ndim >= 1): a tuple of them is the same answer.
+    def as_sent(fn):
+        return lambda *args: tuple(np.ascontiguousarray(v) for v in fn(*args))
+
+    def roc_point_sklearn(y_true, y_score, threshold):
+        fpr, tpr, thresholds = roc_curve(y_true, y_score, drop_intermediate=False)
+        i = np.flatnonzero(thresholds >= threshold)[-1]
+        return fpr[i], tpr[i]
+
+    assert check_exercise("05a.2", as_sent(class_rates_sklearn), quiet=True).correct
+    assert check_exercise("05a.2", as_sent(transposed), quiet=True).mistake == "transposed"
+    assert check_exercise("05b.2", as_sent(roc_point_sklearn), quiet=True).correct
+    with pytest.raises(TypeError, match="class_rates must be your function"):
+        check_exercise("05a.2", (0.5, 0.5, 0.5))
 
 
 def test_class_rates_stub_and_unknown_mistake():

@@ -14,6 +14,23 @@ from .answers import Mistake as M
 __all__ = ["EXERCISES", "check_class_rates", "check_roc_point", "check_iou"]
 
 
+def _numbers(fn):
+    """``fn`` with a list or tuple of one-element arrays in its result read as numbers.
+
+    A function that returns ``(fpr, tpr)`` as NumPy scalars reaches the course grader's
+    check as a tuple of one-element arrays (the grader sends NumPy scalars back that way);
+    read both as the same numbers. Any other result is passed on as it is.
+    """
+    def numbers(*args):
+        out = fn(*args)
+        if isinstance(out, (list, tuple)) and all(
+                isinstance(v, np.ndarray) and v.size == 1 for v in out):
+            return [v.item() for v in out]
+        return out
+
+    return numbers
+
+
 # --------------------------------------------------------------------------- 05b.2
 def _roc_point(y_true, y_score, threshold):
     y_true = np.asarray(y_true).astype(bool)
@@ -68,8 +85,10 @@ def check_roc_point(roc_point, quiet=False):
             _roc_point(y, s, t)[0], (np.asarray(y)[np.asarray(s) >= t]).mean()]),
           "the second number is precision, TP / (TP + FP); the ROC curve uses recall."),
     )
-    return check_function("Exercise 05b.2 (roc_point)", roc_point, _ROC_CASES, _roc_point,
-                          mistakes, quiet)
+    if not callable(roc_point):
+        raise TypeError(f"roc_point must be your function, got {type(roc_point).__name__}")
+    return check_function("Exercise 05b.2 (roc_point)", _numbers(roc_point), _ROC_CASES,
+                          _roc_point, mistakes, quiet)
 
 
 # --------------------------------------------------------------------------- 05b.3
@@ -187,7 +206,9 @@ def check_class_rates(class_rates, quiet=False):
         M("false positive rate", lambda cm, c: _class_rates(cm, c) * [1, 1, -1] + [0, 0, 1],
           "that third number is the false positive rate FP / (FP + TN) = 1 - specificity."),
     )
-    return check_function("Exercise 05a.2 (class_rates)", class_rates, _RATES_CASES,
+    if not callable(class_rates):
+        raise TypeError(f"class_rates must be your function, got {type(class_rates).__name__}")
+    return check_function("Exercise 05a.2 (class_rates)", _numbers(class_rates), _RATES_CASES,
                           _class_rates, mistakes, quiet)
 
 
