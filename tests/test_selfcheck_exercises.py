@@ -13,6 +13,7 @@ import torchvision
 from sklearn.metrics import f1_score, roc_curve
 from torch import nn
 
+import test_selfcheck_exercises_05 as ex05
 from cnnlib.selfcheck.answers import Verdict
 from cnnlib.selfcheck.exercises import EXERCISES, check_exercise, exercises_of
 
@@ -87,7 +88,7 @@ RIGHT_FUNCTIONS = {"01a.1": correlate1d, "01b.1": correlation_matrix, "02a.1": o
                    "02b.2": receptive_field, "02a.4": conv1x1, "03.1": max_pool_jacobian,
                    "03.2": softmax_cross_entropy_grad, "04a.2": conv_params,
                    "04c.3": separable_params,
-                   "05.1": roc_point, "05.2": iou}
+                   "05b.2": roc_point, "05b.3": iou}
 
 
 # --------------------------------------------------------------------------- buggy answers
@@ -162,20 +163,20 @@ BUGGY_FUNCTIONS = [
     ("04c.3", "depthwise full", lambda ci, co, k: conv_params(ci, ci, k, bias=False)
      + conv_params(ci, co, 1, bias=False)),
     ("04c.3", "pointwise left out", lambda ci, co, k: conv_params(ci, ci, k, ci, False)),
-    ("05.1", "swapped", lambda y, s, thr: roc_point(y, s, thr)[::-1]),
-    ("05.1", "strict", _roc_strict),
-    ("05.1", "over everybody", lambda y, s, thr: (
+    ("05b.2", "swapped", lambda y, s, thr: roc_point(y, s, thr)[::-1]),
+    ("05b.2", "strict", _roc_strict),
+    ("05b.2", "over everybody", lambda y, s, thr: (
         ((np.asarray(s) >= thr) & (np.asarray(y) == 0)).sum() / len(y),
         ((np.asarray(s) >= thr) & (np.asarray(y) == 1)).sum() / len(y))),
-    ("05.1", "precision", lambda y, s, thr: (
+    ("05b.2", "precision", lambda y, s, thr: (
         roc_point(y, s, thr)[0], np.asarray(y)[np.asarray(s) >= thr].mean())),
     # iou = I / (A + B - I), so I / (A + B) = iou / (1 + iou)
-    ("05.2", "intersection not subtracted", lambda a, b: iou(a, b) / (1 + iou(a, b))),
-    ("05.2", "not clamped", lambda a, b: (
+    ("05b.3", "intersection not subtracted", lambda a, b: iou(a, b) / (1 + iou(a, b))),
+    ("05b.3", "not clamped", lambda a, b: (
         (min(a[2], b[2]) - max(a[0], b[0])) * (min(a[3], b[3]) - max(a[1], b[1]))) / (
         _box_area(a) + _box_area(b)
         - (min(a[2], b[2]) - max(a[0], b[0])) * (min(a[3], b[3]) - max(a[1], b[1])))),
-    ("05.2", "plus one", lambda a, b: torchvision.ops.box_iou(
+    ("05b.3", "plus one", lambda a, b: torchvision.ops.box_iou(
         t([a]) + t([[0, 0, 1, 1]]), t([b]) + t([[0, 0, 1, 1]])).item()),
 ]
 
@@ -271,8 +272,8 @@ RIGHT_VALUES = [
     ("04c.4", "vgg16", weight_layers("vgg16")),
     ("04c.4", "resnet50", weight_layers("resnet50", shortcuts=False)),
     ("04c.2", "size", width([nn.Conv2d(1, 1, 1, stride=2)], 56)),
-    ("05.3", "f1", f1_score([1, 1, 0, 0], [1, 1, 1, 1])),
-    ("05.3", "f1_low_recall", f1_score([1] * 90 + [0], [1] * 9 + [0] * 81 + [1])),
+    ("05a.1", "f1", f1_score([1, 1, 0, 0], [1, 1, 1, 1])),
+    ("05a.1", "f1_low_recall", f1_score([1] * 90 + [0], [1] * 9 + [0] * 81 + [1])),
 ]
 
 WRONG_VALUES = [
@@ -333,9 +334,9 @@ WRONG_VALUES = [
         meta_model("resnet50").layer1, meta_model("resnet50").layer2,
         meta_model("resnet50").layer3, meta_model("resnet50").layer4)), "blocks"),
     ("04c.2", "size", 56, "stride ignored"), ("04c.2", "size", (56 - 1) // 2, "plus one"),
-    ("05.3", "f1", (0.5 + 1) / 2, "arithmetic mean"), ("05.3", "f1", 0.5 * 1, "product"),
-    ("05.3", "f1_low_recall", (0.9 + 0.1) / 2, "arithmetic mean"),
-    ("05.3", "f1_low_recall", 0.9 * 0.1, "product"),
+    ("05a.1", "f1", (0.5 + 1) / 2, "arithmetic mean"), ("05a.1", "f1", 0.5 * 1, "product"),
+    ("05a.1", "f1_low_recall", (0.9 + 0.1) / 2, "arithmetic mean"),
+    ("05a.1", "f1_low_recall", 0.9 * 0.1, "product"),
 ]
 
 
@@ -358,6 +359,15 @@ def test_value_exercise_names_the_mistake(exercise, part, wrong, name):
 
 
 # --------------------------------------------------------------------------- the table itself
+# Exercises 05a.2, 05a.3 and 05b.1 are tested in test_selfcheck_exercises_05.py; their tables
+# join these (new objects: the parametrized tests above keep their own lists).
+RIGHT_FUNCTIONS = {**RIGHT_FUNCTIONS, **ex05.RIGHT_FUNCTIONS}
+BUGGY_FUNCTIONS = BUGGY_FUNCTIONS + ex05.BUGGY_FUNCTIONS
+RIGHT_VALUES = RIGHT_VALUES + [r for r in ex05.RIGHT if (r[0], r[1]) not in
+                               {(e, p) for e, p, _ in RIGHT_VALUES}]
+WRONG_VALUES = WRONG_VALUES + ex05.WRONG
+
+
 def test_every_mistake_is_fed_its_wrong_answer_and_every_exercise_its_right_one():
     tested = {(e, n) for e, n, _ in BUGGY_FUNCTIONS}
     tested_values = {(e, p, n) for e, p, _, n in WRONG_VALUES}
@@ -393,7 +403,7 @@ def test_each_function_check_has_named_mistakes_that_are_all_tested():
         assert names == {n for e, n, _ in BUGGY_FUNCTIONS if e == exercise_id}, exercise_id
 
 
-LESSONS = ("01a", "01b", "02a", "02b", "03", "04a", "04b", "04c", "05")
+LESSONS = ("01a", "01b", "02a", "02b", "03", "04a", "04b", "04c", "05a", "05b")
 # exercises of these lessons tested in a file of their own
 OWN_FILE = {"02b.3"}   # tests/test_selfcheck_exercises_02b.py
 

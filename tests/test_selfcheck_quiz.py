@@ -60,7 +60,7 @@ def letter_of(result):
 
 
 SIGNAL = torch.tensor([3, 5, 6, 2, 2, 9, 4], dtype=torch.float64)[None, None]
-LAZY_Y = np.array([1] * 6 + [0] * 14)          # 6 ill people of 20, as in notebook 05
+LAZY_Y = np.array([1] * 6 + [0] * 14)          # 6 ill people of 20, as in notebook 05a
 LAZY_PRED = np.ones(20, dtype=int)
 
 # (quiz, part, right answer from an oracle)
@@ -114,18 +114,18 @@ RIGHT = [
     ("04b.4", "answer", 90 * 1.2e6 / 128), ("04b.5", "answer", 1e-4),
     ("04c.1", "answer", "yes"), ("04c.3", "answer", "VGG-16"),
     ("04c.3", "vgg16", 1000 * 138.4e6 / 15.5e9), ("04c.3", "resnet50", 1000 * 25.6e6 / 4.1e9),
-    ("05.1", "recall", recall_score(LAZY_Y, LAZY_PRED)),
-    ("05.1", "specificity", recall_score(LAZY_Y, LAZY_PRED, pos_label=0)),
-    ("05.1", "precision", precision_score(LAZY_Y, LAZY_PRED)),
-    ("05.2", "answer", "balanced accuracy"),
-    ("05.3", "answer", 0.99 * 0.001 / (0.99 * 0.001 + 0.01 * 0.999)),
-    ("05.5", "top1", 1 - 1 / 10), ("05.5", "top5", 1 - 5 / 10),
-    ("05.6", "answer", "B"),
+    ("05a.1", "recall", recall_score(LAZY_Y, LAZY_PRED)),
+    ("05a.1", "specificity", recall_score(LAZY_Y, LAZY_PRED, pos_label=0)),
+    ("05a.1", "precision", precision_score(LAZY_Y, LAZY_PRED)),
+    ("05a.2", "answer", "balanced accuracy"),
+    ("05a.3", "answer", 0.99 * 0.001 / (0.99 * 0.001 + 0.01 * 0.999)),
+    ("05a.4", "top1", 1 - 1 / 10), ("05a.4", "top5", 1 - 5 / 10),
+    ("05b.2", "answer", "B"),
 ]
 
 
 
-# ---- oracles for the quizzes of lessons 00, 04b.6, 05.7, 06a and 10 (modules quiz_00 ...)
+# ---- oracles for the quizzes of lessons 00, 04b.6, 05b.3, 06a and 10 (modules quiz_00 ...)
 def se_net_shift_error(padding_mode, seed=0):
     """Largest |f(shift x) - shift f(x)| of a conv + squeeze-and-excitation + conv network."""
     torch.manual_seed(seed)
@@ -248,7 +248,7 @@ MNIST_BATCH = torch.zeros(64, 1, 28, 28)
 RIGHT += [
     ("00.3", "answer", MNIST_BATCH.numel()),
     ("04b.6", "answer", se_equivariance()),
-    ("05.7", "answer", "yes" if rare_disease_precision() > 0.5 else "no"),
+    ("05b.3", "answer", "yes" if rare_disease_precision() > 0.5 else "no"),
     ("06a.2", "pixel_accuracy_drop", PIXEL_DROP),
     ("06a.2", "miou_drop", MIOU_DROP),
     ("06a.3", "samples", wavenet_field(WAVENET)),
@@ -363,18 +363,18 @@ WRONG = [
                                                        "per mac"),
     ("04c.3", "resnet50", 4.1e9 / 25.6e6, "inverted"), ("04c.3", "resnet50", 25.6e6 / 4.1e9,
                                                         "per mac"),
-    ("05.1", "recall", precision_score(LAZY_Y, LAZY_PRED), "precision"),
-    ("05.1", "recall", 0, "zero"),
-    ("05.1", "specificity", recall_score(LAZY_Y, LAZY_PRED), "swapped"),
-    ("05.1", "specificity", float(np.mean(LAZY_Y == 0)), "prevalence"),
-    ("05.1", "precision", recall_score(LAZY_Y, LAZY_PRED), "recall"),
-    ("05.1", "precision", float(np.mean(LAZY_Y == 0)), "healthy"),
-    ("05.2", "answer", "accuracy", "accuracy"), ("05.2", "answer", "micro recall", "micro"),
-    ("05.3", "answer", 0.99, "sensitivity"), ("05.3", "answer", 1 / 1000, "prevalence"),
-    ("05.3", "answer", 1 - 0.99, "false positive rate"),
-    ("05.5", "top1", 1 / 10, "accuracy"), ("05.5", "top1", 1, "all"),
-    ("05.5", "top5", (1 - 1 / 10) ** 5, "independent"), ("05.5", "top5", 5 / 100, "accuracy"),
-    ("05.6", "answer", "A", "higher AP"), ("05.6", "answer", "either", "either"),
+    ("05a.1", "recall", precision_score(LAZY_Y, LAZY_PRED), "precision"),
+    ("05a.1", "recall", 0, "zero"),
+    ("05a.1", "specificity", recall_score(LAZY_Y, LAZY_PRED), "swapped"),
+    ("05a.1", "specificity", float(np.mean(LAZY_Y == 0)), "prevalence"),
+    ("05a.1", "precision", recall_score(LAZY_Y, LAZY_PRED), "recall"),
+    ("05a.1", "precision", float(np.mean(LAZY_Y == 0)), "healthy"),
+    ("05a.2", "answer", "accuracy", "accuracy"), ("05a.2", "answer", "micro recall", "micro"),
+    ("05a.3", "answer", 0.99, "sensitivity"), ("05a.3", "answer", 1 / 1000, "prevalence"),
+    ("05a.3", "answer", 1 - 0.99, "false positive rate"),
+    ("05a.4", "top1", 1 / 10, "accuracy"), ("05a.4", "top1", 1, "all"),
+    ("05a.4", "top5", (1 - 1 / 10) ** 5, "independent"), ("05a.4", "top5", 5 / 100, "accuracy"),
+    ("05b.2", "answer", "A", "higher AP"), ("05b.2", "answer", "either", "either"),
 ]
 
 
@@ -383,7 +383,7 @@ WRONG += [
     ("00.3", "answer", torch.zeros(64, 3, 28, 28).numel(), "three channels"),
     ("00.3", "answer", MNIST_BATCH.numel() * MNIST_BATCH.element_size(), "bytes"),
     ("04b.6", "answer", "yes", "yes"), ("04b.6", "answer", "no", "no"),
-    ("05.7", "answer", "yes", "yes"),
+    ("05b.3", "answer", "yes", "yes"),
     ("06a.2", "pixel_accuracy_drop", 100 * PIXEL_DROP, "points"),
     ("06a.2", "pixel_accuracy_drop", 1 / 11, "miou"),
     ("06a.2", "miou_drop", PIXEL_DROP, "pixel weighted"),
@@ -465,9 +465,9 @@ def test_blank_answer():
 
 
 def test_rounded_answers_within_the_stated_tolerance():
-    assert ask("05.3", "answer", 0.09).correct
+    assert ask("05a.3", "answer", 0.09).correct
     assert ask("04b.4", "answer", 844000).correct
-    assert not ask("05.3", "answer", 0.1).correct
+    assert not ask("05a.3", "answer", 0.1).correct
 
 
 def test_bad_arguments_name_the_parameter():

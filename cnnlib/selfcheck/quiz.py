@@ -259,7 +259,7 @@ QUIZZES = {
                          rtol=0.02),
     }, choices={"vgg16": "vgg-16", "vgg": "vgg-16", "resnet50": "resnet-50",
                 "resnet": "resnet-50"}),
-    "05.1": Quiz("a lazy test", {
+    "05a.1": Quiz("a lazy test", {
         "recall": Part(1, (M("precision", 0.3, "0.3 is its precision: recall is TP / "
                                                "ill people, and no ill person is missed."),
                            M("zero", 0, "it says 'ill' to every ill person."))),
@@ -270,18 +270,18 @@ QUIZZES = {
             M("recall", 1, "that is recall; precision is TP / (TP + FP) = 6/20."),
             M("healthy", 0.7, "0.7 is the fraction healthy: precision is the fraction ill."))),
     }),
-    "05.2": Quiz("macro recall against accuracy", {"answer": Part("macro recall", (
+    "05a.2": Quiz("macro recall against accuracy", {"answer": Part("macro recall", (
         M("accuracy", "accuracy", "accuracy is dominated by the frequent class: 0.99 for "
                                   "ignoring every ill person."),
         M("micro", "micro recall", "micro recall over both classes equals accuracy, 0.99: "
                                    "it weights classes by their size.")))},
         choices={"balanced accuracy": "macro recall", "macro": "macro recall"}),
-    "05.3": Quiz("a rare disease", {"answer": Part(99 / 1098, (
+    "05a.3": Quiz("a rare disease", {"answer": Part(99 / 1098, (
         M("sensitivity", 0.99, "0.99 is P(positive | ill); asked is P(ill | positive): "
                                "the base rate of 1 in 1,000 was neglected."),
         M("prevalence", 0.001, "that is the prevalence before the test."),
         M("false positive rate", 0.01, "that is the false positive rate.")), rtol=0.05)}),
-    "05.5": Quiz("chance level of top-k", {
+    "05a.4": Quiz("chance level of top-k", {
         "top1": Part(0.9, (M("accuracy", 0.1, "0.1 is the accuracy; the error is 1 - 0.1."),
                            M("all", 1, "a random guess is right 1 time in 10."))),
         "top5": Part(0.5, (
@@ -289,7 +289,7 @@ QUIZZES = {
                                        "five independent draws: 1 - 5/10."),
             M("accuracy", 0.05, "5 guesses of 10 classes miss half the time."))),
     }),
-    "05.6": Quiz("choosing by the operating point", {"answer": Part("b", (
+    "05b.2": Quiz("choosing by the operating point", {"answer": Part("b", (
         M("higher AP", "a", "AP averages over recalls you do not use; at recall 0.95 B is "
                             "more precise."),
         M("either", "either", "not a tie: at your operating point, recall 0.95, B is more "
