@@ -21,12 +21,14 @@ One module per idea: :mod:`~cnnlib.train.loop` (``fit``: step, epoch, run),
 :mod:`~cnnlib.train.evaluation` (``evaluate``, ``predict``),
 :mod:`~cnnlib.train.batches` (data forms and batch orders),
 :mod:`~cnnlib.train.history` (``History`` and the run state),
-:mod:`~cnnlib.train.checkpoint` (save and resume).
+:mod:`~cnnlib.train.checkpoint` (save and resume),
+:mod:`~cnnlib.train.compare` (designs trained alike over several seeds).
 """
 from ..device import cpu_cores, default_device
 from .evaluation import Predictions, evaluate, predict
 from .history import History
 from .loop import FitConfig, fit, seed_everything
+from .compare import final_accuracies, fit_designs, spread_table
 
 __all__ = ["FitConfig", "History", "Predictions", "fit", "evaluate", "predict", "default_device",
-           "seed_everything", "cpu_cores"]
+           "seed_everything", "cpu_cores", "fit_designs", "final_accuracies", "spread_table"]

@@ -11,3 +11,5 @@ from .conv_diagram import conv_diagram, conv_geometry
 from .metrics import (plot_confusion_matrix, plot_per_class_metrics, plot_precision_recall,
                       readable_text_color, relative_luminance, show_confident_mistakes,
                       show_confused_pairs)
+from .architectures import (plot_accuracy_against_cost, plot_accuracy_density, plot_layer_norms,
+                            plot_loss_surfaces, plot_runs, plot_seed_spread)
