@@ -251,6 +251,13 @@ EXERCISES = {
                                      "follows)."))),
             "size": Part(28, (M("stride ignored", 56, "the stride 2 halves it."),
                               M("plus one", 27, "(56 - 1)/2 + 1 rounds down to 28.")))}),
+    "04c.3": Exercise(
+        "depthwise separable parameters",
+        "Write `separable_params(c_in, c_out, k)`: the weights (no bias) of MobileNet's "
+        "depthwise separable convolution, a k x k depthwise convolution (groups = c_in) "
+        "then a 1x1 convolution. Check with `check_exercise('04c.3', separable_params)`, "
+        "then with PyTorch layers.",
+        check=check_separable_params),
     "04c.4": Exercise(
         "spot the bug: deep networks beyond depth two",
         "A published lecture slide says that generic deep networks beyond depth two are not "
@@ -267,11 +274,4 @@ EXERCISES = {
                 M("convolutions only", 49, "the final dense layer counts too."),
                 M("with shortcuts", 54, "the name leaves out the 4 projection shortcuts."),
                 M("blocks", 16, "16 is the number of bottleneck blocks, 3 layers each.")))}),
-    "04c.3": Exercise(
-        "depthwise separable parameters",
-        "Write `separable_params(c_in, c_out, k)`: the weights (no bias) of MobileNet's "
-        "depthwise separable convolution, a k x k depthwise convolution (groups = c_in) "
-        "then a 1x1 convolution. Check with `check_exercise('04c.3', separable_params)`, "
-        "then with PyTorch layers.",
-        check=check_separable_params),
 }

@@ -15,3 +15,5 @@ from .metrics import (plot_confusion_matrix, plot_per_class_metrics, plot_precis
 from .architectures import plot_imagenet_progress, plot_layer_costs
 from .milestones import (plot_activation_slopes, plot_dataset_sizes, plot_ilsvrc_winners,
                          show_connection_table)
+from .comparisons import (plot_accuracy_against_cost, plot_accuracy_density, plot_layer_norms,
+                          plot_loss_surfaces, plot_runs, plot_seed_spread)
