@@ -11,3 +11,6 @@ from .conv_diagram import conv_diagram, conv_geometry
 from .metrics import (plot_confusion_matrix, plot_per_class_metrics, plot_precision_recall,
                       readable_text_color, relative_luminance, show_confident_mistakes,
                       show_confused_pairs)
+from .correlation import (filtered_for_display, plot_connections, plot_separable,
+                          plot_sliding_window, plot_weight_counts, show_image_row,
+                          show_matrices, show_modes)
