@@ -17,7 +17,7 @@ peak, with no sampling.
 Usage, from the repository root::
 
     python benchmarks/notebook_resources.py            # all notebooks
-    python benchmarks/notebook_resources.py notebooks/02_cnn_layers.ipynb
+    python benchmarks/notebook_resources.py notebooks/02a_padding_stride_channels.ipynb
 
 It prints a Markdown table and writes ``benchmarks/notebook_resources.json``.
 """

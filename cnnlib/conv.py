@@ -20,7 +20,7 @@ The module reads in three tiers, each giving the same numbers as the one before:
 1. *The loop*: ``conv2d_naive`` writes the sum above with loops, and
    ``conv2d_backward_naive`` runs the same loop backwards.  Read these first.
 2. *im2col and one matrix product*: ``conv2d_im2col`` copies every window into a column
-   with ``cnnlib.unfold.im2col`` (the function notebooks 02 and 03 build), so the layer
+   with ``cnnlib.unfold.im2col`` (the function notebooks 02b and 03 build), so the layer
    is ``weight.reshape(C_out, -1) @ columns``; ``conv2d_backward_im2col`` multiplies by
    the transposes and folds the columns back with ``col2im``.
 3. *The layer*: ``conv2d``, ``conv1d``, ``conv2d_backward`` and ``conv_transpose2d``
@@ -150,7 +150,7 @@ def conv2d_backward_naive(dout, x, weight, stride=1, padding=0, dilation=1, grou
 # --------------------------------------------------------------------------------------
 def conv2d_im2col(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
                   padding_mode="zeros"):
-    """``conv2d`` as im2col and one matrix product, as notebook 02 builds it.
+    """``conv2d`` as im2col and one matrix product, as notebook 02b builds it.
 
     Every window of the padded input becomes a column (``im2col``), so the sum over
     ``(c, u, v)`` at the top of this module is a row of the weight matrix times a

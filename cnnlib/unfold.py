@@ -22,7 +22,7 @@ This module lays those cells out in the three forms the layers use:
 
 PyTorch calls im2col ``torch.nn.functional.unfold`` (and col2im ``fold``), hence this
 module's name.  ``cnnlib.conv.conv2d_im2col`` is a convolution built from ``im2col`` and
-one matrix product, exactly as notebook 02 builds it; the layer's fast path
+one matrix product, exactly as notebook 02b builds it; the layer's fast path
 (``cnnlib._conv_fast``) lays the same columns out in another order for speed.  Every
 function here checks its arguments as ``conv2d`` does.  The output sizes come from
 ``cnnlib.padding``.

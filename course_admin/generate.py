@@ -21,8 +21,10 @@ solutions, and follows nbgrader's marker convention (https://nbgrader.readthedoc
   ``### END HIDDEN TESTS`` are removed from the student version; the grader
   (:mod:`course_admin.grade`, or nbgrader's ``autograde``) runs them at grading time;
 * cells tagged ``instructor`` (e.g. a note that the notebook holds solutions) are
-  left out of the student version, and ``# NBVAL_...`` lines (for the course's
-  notebook tests) are dropped.
+  left out of the student version.  ``# NBVAL_...`` lines (the course's notebook-test
+  markers) are dropped from an assignment's student version, which is committed without
+  outputs, and kept in a lesson's, which is what nbval runs: without them nbval's lax
+  mode would compare none of the lesson's outputs.
 
 Cell metadata follow nbgrader's schema (``metadata["nbgrader"]``): a graded test
 cell has ``grade: true``, a ``grade_id`` and ``points``; a written answer has
@@ -114,7 +116,8 @@ def _remove_regions(lines, begin, end, replace, where):
     return out
 
 
-def clear_solutions(source: str, cell_type: str = "code", where: str = "cell") -> str:
+def clear_solutions(source: str, cell_type: str = "code", where: str = "cell",
+                    keep_test_markers: bool = False) -> str:
     r"""The student version of one cell's text.
 
     Parameters
@@ -127,6 +130,9 @@ def clear_solutions(source: str, cell_type: str = "code", where: str = "cell") -
         becomes ``YOUR ANSWER HERE``.  Hidden-test regions are removed in both.
     where : str
         Names the cell in error messages.
+    keep_test_markers : bool
+        Keep ``# NBVAL_...`` lines (a lesson's student version, which nbval checks);
+        by default they are dropped (an assignment's).
 
     Returns
     -------
@@ -171,8 +177,8 @@ def clear_solutions(source: str, cell_type: str = "code", where: str = "cell") -
     lines = _remove_regions(lines, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, lambda line: [], where)
     lines = _remove_regions(lines, BEGIN_SOLUTION, END_SOLUTION,
                             solution_stub if cell_type == "code" else answer_stub, where)
-    if cell_type == "code":
-        # Course-internal notebook-test markers mean nothing to a student.
+    if cell_type == "code" and not keep_test_markers:
+        # In an assignment the notebook-test markers mean nothing to a student.
         lines = [line for line in lines if not line.strip().startswith("# NBVAL_")]
     return "\n".join(lines).strip("\n")
 
@@ -207,12 +213,14 @@ def _meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def student_notebook(nb):
+def student_notebook(nb, keep_test_markers: bool = False):
     """The student version of an instructor notebook (a new notebook, outputs cleared).
 
     Solutions become stubs, hidden tests disappear, cells tagged ``instructor`` are
     dropped, outputs, execution counts and widget state are cleared.  Cell ids and
-    nbgrader metadata are kept: the grader finds the cells by them.
+    nbgrader metadata are kept: the grader finds the cells by them.  With
+    ``keep_test_markers`` (a lesson) the ``# NBVAL_...`` lines stay, so nbval still
+    checks the cells they mark.
     """
     student = copy.deepcopy(nb)
     student.metadata.pop("widgets", None)
@@ -221,7 +229,7 @@ def student_notebook(nb):
         if INSTRUCTOR_TAG in cell.get("metadata", {}).get("tags", []):
             continue
         where = f"cell {cell.get('id', len(cells))}"
-        cell.source = clear_solutions(cell.source, cell.cell_type, where)
+        cell.source = clear_solutions(cell.source, cell.cell_type, where, keep_test_markers)
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
@@ -301,7 +309,7 @@ def generate(source_dir=SOURCES, out_dir=None, check: bool = False,
         raise FileNotFoundError(f"no instructor notebooks (*.ipynb) in {source_dir}")
     result = {}
     for src in sources:
-        student = student_notebook(nbformat.read(src, as_version=4))
+        student = student_notebook(nbformat.read(src, as_version=4), keep_test_markers=executed)
         target = out_dir / src.name
         if executed and target.exists():
             current = nbformat.read(target, as_version=4)

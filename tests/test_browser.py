@@ -1,6 +1,6 @@
 """The course as a student sees it: JupyterLab in a real (headless) browser.
 
-Opens notebook 02 in JupyterLab, runs all cells, checks that no cell failed, moves a
+Opens notebook 02a in JupyterLab, runs all cells, checks that no cell failed, moves a
 slider of the convolution explorer and checks that the output size and the diagram
 change. A screenshot is kept in tests/artifacts/.
 
@@ -29,7 +29,7 @@ from test_jupyterlab import free_port, get_json
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "tests" / "artifacts"
-NOTEBOOK = "02_cnn_layers.ipynb"
+NOTEBOOK = "02a_padding_stride_channels.ipynb"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -66,7 +66,7 @@ def browser():
 
 @pytest.fixture
 def lab(tmp_path):
-    """JupyterLab serving a copy of notebook 02 (so the repository's copy is untouched)."""
+    """JupyterLab serving a copy of notebook 02a (so the repository's copy is untouched)."""
     root = tmp_path / "course"
     root.mkdir()
     shutil.copy(REPO / "notebooks" / NOTEBOOK, root / NOTEBOOK)

@@ -235,7 +235,7 @@ def item_problem(item):
         if m.group(2) not in graded_tasks(m.group(1)):
             return f"no graded cell with grade_id {m.group(2)!r} in assignment {m.group(1)}"
         return None
-    return "not of the form 'Quiz 02.3', 'Exercise 07.1' or 'assignment 1: grade_id'"
+    return "not of the form 'Quiz 02a.3', 'Exercise 07.1' or 'assignment 1: grade_id'"
 
 
 def all_objectives():

@@ -202,3 +202,19 @@ def buggy(name, cell, old, new):
 def test_each_planted_bug_loses_its_task_on_every_seed(name, task, cell, old, new, what):
     G = buggy(name, cell, old, new)
     assert not any(earns(name, task, G, seed) for seed in SEEDS), what
+
+
+@pytest.mark.parametrize("value", [np.float64(0.25), np.int64(3), np.float32(1.5),
+                                   np.zeros((2, 3)), np.arange(4, dtype=np.int32)],
+                         ids=["float64", "int64", "float32", "2x3", "1-d"])
+@pytest.mark.parametrize("probe", ["def probe(G, x):\n    return x",            # sent in
+                                   "def probe(G, x):\n    return G['f']()"],   # sent back
+                         ids=["input", "output"])
+def test_a_numpy_scalar_or_array_keeps_its_shape_both_ways(value, probe):
+    # A student's function returning np.sqrt(2 / fan_in) (a NumPy scalar) must reach the
+    # verdict as a number, not as a 1-element array a check would call a wrong shape.
+    expected = np.asarray(value)
+    G = {"__name__": "__main__", "f": lambda: value}
+    sent = decode_reply(repr(eval(expression(probe, json.dumps(encode(value))), G)))
+    assert np.shape(sent) == expected.shape and sent.dtype == expected.dtype
+    assert np.array_equal(sent, expected)

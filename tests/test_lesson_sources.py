@@ -84,6 +84,26 @@ def test_student_versions_are_generated_and_executed():
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=IDS)
+def test_the_student_version_keeps_the_cells_nbval_checks(path):
+    """nbval runs the student version in lax mode, which compares only the cells marked
+    ``# NBVAL_CHECK_OUTPUT``: each marked cell of the source is marked in the student
+    version too, or the lesson's outputs would go unchecked."""
+    def marked(nb):
+        return [c.get("id") for c in nb.cells
+                if c.cell_type == "code" and "# NBVAL_CHECK_OUTPUT" in c.source]
+
+    source = nbformat.read(path, as_version=4)
+    assert marked(nbformat.read(NOTEBOOKS / path.name, as_version=4)) == marked(source)
+    assert marked(student_notebook(source, keep_test_markers=True)) == marked(source)
+
+
+def test_an_assignment_student_version_drops_the_markers():
+    cell = "# NBVAL_CHECK_OUTPUT\nprint(1)"
+    assert clear_solutions(cell) == "print(1)"
+    assert clear_solutions(cell, keep_test_markers=True) == cell
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=IDS)
 def test_sources_are_committed_executed_with_every_exercise_right(path):
     """Like every notebook of the course, a source is committed executed top to bottom (from
     notebooks/, as its student version runs): no cell left unrun, no error, and each

@@ -4,6 +4,8 @@ Each check accepts a right answer computed independently, with PyTorch
 (``torch.nn.functional.batch_norm`` and ``group_norm``, ``nn.BatchNorm2d``, autograd), and
 names each known mistake from a buggy answer written here, not taken from the module.
 """
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -65,6 +67,10 @@ BUGGY_FUNCTIONS = [
     ("04d.1", "unbiased variance", lambda x, g, b: _scale(_norm(x, (0, 2, 3), ddof=1), g, b)),
     ("04d.1", "no gamma, beta", lambda x, g, b: batch_norm_torch(x, np.ones_like(g),
                                                                   np.zeros_like(b))),
+    ("04d.1", "per pixel", lambda x, g, b: _scale(_norm(x, 0), g, b)),
+    ("04d.1", "eps outside", lambda x, g, b: _scale(
+        (x - x.mean((0, 2, 3), keepdims=True)) / (x.std((0, 2, 3), keepdims=True) + EPS), g, b)),
+    ("04d.1", "gamma and beta swapped", lambda x, g, b: batch_norm_torch(x, b, g)),
     ("04d.2", "interleaved", gn_interleaved),
     ("04d.2", "over the batch", gn_over_batch),
     ("04d.2", "per channel", lambda x, g: F.instance_norm(t(x), eps=EPS).numpy()),
@@ -85,6 +91,18 @@ def test_function_exercise_names_the_mistake(exercise, name, buggy, capsys):
     assert not verdict.correct
     assert verdict.mistake == name, verdict.message
     assert capsys.readouterr().out.startswith("✘")
+
+
+def test_eps_is_checked_where_it_matters():
+    # Where a channel's variance is far above eps = 1e-5, leaving eps out changes little;
+    # on a nearly constant channel it decides the result. An answer that drops eps only for
+    # such channels must still be caught, on the case that has one.
+    def eps_dropped_for_flat_channels(x, gamma, beta):
+        var = x.var((0, 2, 3), keepdims=True)
+        eps = np.where(var < 1e-6, 0.0, EPS)
+        return _scale((x - x.mean((0, 2, 3), keepdims=True)) / np.sqrt(var + eps), gamma, beta)
+    verdict = check_exercise("04d.1", eps_dropped_for_flat_channels, quiet=True)
+    assert not verdict.correct and "nearly constant channel" in verdict.message, verdict.message
 
 
 def test_a_stub_is_not_written_yet_and_an_unknown_bug_gets_where():
@@ -157,7 +175,7 @@ def test_value_exercise_names_the_mistake(exercise, part, wrong, name):
 
 # --------------------------------------------------------------------------- quizzes
 def backward_sums():
-    """Quiz 04d.3 from autograd: a channel of 12 inputs with sigma = 4, gamma = 2, dL/dy = 1."""
+    """Quiz 04d.5 from autograd: a channel of 12 inputs with sigma = 4, gamma = 2, dL/dy = 1."""
     x = t(np.array([-4.0, 4.0] * 6).reshape(3, 1, 2, 2) + 1.0).requires_grad_()
     gamma, beta = t([2.0]), t([0.0])
     F.batch_norm(x, None, None, gamma, beta, training=True, eps=1e-12).sum().backward()
@@ -169,16 +187,16 @@ def backward_sums():
 
 
 TRUE_SUM, CONSTANT_DX, CONSTANT_SUM, SIGMA = backward_sums()
-QUIZ_RIGHT = [("04d.1", "answer", "b"), ("04d.2", "answer", "a"),
-              ("04d.3", "channel_sum", TRUE_SUM), ("04d.3", "constant_dx", CONSTANT_DX)]
+QUIZ_RIGHT = [("04d.3", "answer", "b"), ("04d.4", "answer", "a"),
+              ("04d.5", "channel_sum", TRUE_SUM), ("04d.5", "constant_dx", CONSTANT_DX)]
 QUIZ_WRONG = [
-    ("04d.1", "answer", "a", "smoother averages"), ("04d.1", "answer", "c",
+    ("04d.3", "answer", "a", "smoother averages"), ("04d.3", "answer", "c",
                                                     "evaluation statistics"),
-    ("04d.1", "answer", "d", "dropout"),
-    ("04d.2", "answer", "b", "whole distribution"), ("04d.2", "answer", "c", "mean only"),
-    ("04d.3", "channel_sum", CONSTANT_SUM, "constants"), ("04d.3", "channel_sum", 12, "count"),
-    ("04d.3", "constant_dx", 2.0, "gamma"), ("04d.3", "constant_dx", TRUE_SUM, "true gradient"),
-    ("04d.3", "constant_dx", 2.0 / SIGMA ** 2, "sigma squared"),
+    ("04d.3", "answer", "d", "dropout"),
+    ("04d.4", "answer", "b", "whole distribution"), ("04d.4", "answer", "c", "mean only"),
+    ("04d.5", "channel_sum", CONSTANT_SUM, "constants"), ("04d.5", "channel_sum", 12, "count"),
+    ("04d.5", "constant_dx", 2.0, "gamma"), ("04d.5", "constant_dx", TRUE_SUM, "true gradient"),
+    ("04d.5", "constant_dx", 2.0 / SIGMA ** 2, "sigma squared"),
 ]
 
 
@@ -208,6 +226,9 @@ def test_every_mistake_is_tested_and_every_exercise_has_two():
         if exercise.check is not None:
             names = {n for e, n, _ in BUGGY_FUNCTIONS if e == exercise_id}
             assert exercise_id in RIGHT_FUNCTIONS and len(names) >= 2
+            source = inspect.getsource(exercise.check)       # every named mistake is fed
+            assert names == {line.split('M("')[1].split('"')[0] for line in source.splitlines()
+                             if 'M("' in line}, exercise_id
             continue
         count = 0
         for part, spec in exercise.parts.items():
@@ -216,7 +237,7 @@ def test_every_mistake_is_tested_and_every_exercise_has_two():
                 assert (exercise_id, part, m.name) in {(e, p, n) for e, p, _, n in WRONG_VALUES}
                 count += 1
         assert count >= 2, exercise_id
-    for quiz_id in ("04d.1", "04d.2", "04d.3"):
+    for quiz_id in ("04d.3", "04d.4", "04d.5"):
         for part, spec in QUIZZES[quiz_id].parts.items():
             assert (quiz_id, part) in {(q, p) for q, p, _ in QUIZ_RIGHT}
             for m in spec.mistakes:

@@ -60,7 +60,7 @@ def letter_of(result):
 
 
 SIGNAL = torch.tensor([3, 5, 6, 2, 2, 9, 4], dtype=torch.float64)[None, None]
-LAZY_Y = np.array([1] * 6 + [0] * 14)          # 6 ill people of 20, as in notebook 05
+LAZY_Y = np.array([1] * 6 + [0] * 14)          # 6 ill people of 20, as in notebook 05a
 LAZY_PRED = np.ones(20, dtype=int)
 
 # (quiz, part, right answer from an oracle)
@@ -77,18 +77,18 @@ RIGHT = [
     ("01b.1", "entries", (28 * 28) ** 2),
     ("01b.1", "nonzero", 28 * 28 * 9), ("01b.1", "free", 9),
     ("01b.2", "answer", "yes"), ("01b.3", "answer", "no"),
-    ("02.1", "answer", "b"),
-    ("02.2", "padded", out_size(28, 5, p=2)), ("02.2", "unpadded", out_size(28, 5)),
-    ("02.3", "stride_2", out_size(7, 3, s=2)), ("02.3", "stride_1", out_size(7, 3)),
-    ("02.3", "stride_3", out_size(7, 3, s=3)),
-    ("02.4", "fits", "none" if all((32 - 5 + 2 * p) % 2 for p in range(10)) else "some"),
-    ("02.4", "half", next(p for p in range(5) if out_size(32, 5, p=p, s=2) == 16)),
-    ("02.5", "params", n_params(nn.Conv2d(3, 96, 11))),
-    ("02.5", "fc_weights", 227 * 227 * 3 * 55 * 55 * 96),
-    ("02.6", "answer", letter_of(F.avg_pool2d(A, 2, 2)[0, 0].numpy())),
-    ("02.7", "answer", F.max_pool1d(F.pad(SIGNAL, (1, 1), value=-math.inf), 3, 1)[0, 0].tolist()),
-    ("04a.8", "five_3x3", rf([(3, 1, 1)] * 5)),
-    ("04a.8", "dilated", rf([(3, 1, 2), (3, 1, 4)])),
+    ("02a.1", "answer", "b"),
+    ("02a.2", "padded", out_size(28, 5, p=2)), ("02a.2", "unpadded", out_size(28, 5)),
+    ("02a.3", "stride_2", out_size(7, 3, s=2)), ("02a.3", "stride_1", out_size(7, 3)),
+    ("02a.3", "stride_3", out_size(7, 3, s=3)),
+    ("02a.4", "fits", "none" if all((32 - 5 + 2 * p) % 2 for p in range(10)) else "some"),
+    ("02a.4", "half", next(p for p in range(5) if out_size(32, 5, p=p, s=2) == 16)),
+    ("02a.5", "params", n_params(nn.Conv2d(3, 96, 11))),
+    ("02a.5", "fc_weights", 227 * 227 * 3 * 55 * 55 * 96),
+    ("02b.1", "answer", letter_of(F.avg_pool2d(A, 2, 2)[0, 0].numpy())),
+    ("02b.2", "answer", F.max_pool1d(F.pad(SIGNAL, (1, 1), value=-math.inf), 3, 1)[0, 0].tolist()),
+    ("02b.4", "five_3x3", rf([(3, 1, 1)] * 5)),
+    ("02b.4", "dilated", rf([(3, 1, 2), (3, 1, 4)])),
     ("03.2", "dweight", tuple(nn.Conv2d(3, 16, 5).weight.shape)),
     ("03.2", "dbias", tuple(nn.Conv2d(3, 16, 5).bias.shape)),
     ("03.2", "mults", 16 * 32 * 32 * 3 * 5 * 5),
@@ -109,21 +109,21 @@ RIGHT = [
     ("04b.2", "fc6", n_params(nn.Linear(512 * 7 * 7, 4096))),
     ("04b.3", "weights", nn.Conv2d(256, 64, 1, bias=False).weight.numel()),
     ("04b.3", "macs", 28 * 28 * 256 * 64),
-    ("04b.6", "answer", 90 * 1.2e6 / 128), ("04b.7", "answer", 1e-4),
+    ("04b.4", "answer", 90 * 1.2e6 / 128), ("04b.5", "answer", 1e-4),
     ("04c.1", "answer", "yes"), ("04c.3", "answer", "VGG-16"),
     ("04c.3", "vgg16", 1000 * 138.4e6 / 15.5e9), ("04c.3", "resnet50", 1000 * 25.6e6 / 4.1e9),
-    ("05.1", "recall", recall_score(LAZY_Y, LAZY_PRED)),
-    ("05.1", "specificity", recall_score(LAZY_Y, LAZY_PRED, pos_label=0)),
-    ("05.1", "precision", precision_score(LAZY_Y, LAZY_PRED)),
-    ("05.2", "answer", "balanced accuracy"),
-    ("05.3", "answer", 0.99 * 0.001 / (0.99 * 0.001 + 0.01 * 0.999)),
-    ("05.5", "top1", 1 - 1 / 10), ("05.5", "top5", 1 - 5 / 10),
-    ("05.6", "answer", "B"),
+    ("05a.1", "recall", recall_score(LAZY_Y, LAZY_PRED)),
+    ("05a.1", "specificity", recall_score(LAZY_Y, LAZY_PRED, pos_label=0)),
+    ("05a.1", "precision", precision_score(LAZY_Y, LAZY_PRED)),
+    ("05a.2", "answer", "balanced accuracy"),
+    ("05a.3", "answer", 0.99 * 0.001 / (0.99 * 0.001 + 0.01 * 0.999)),
+    ("05a.4", "top1", 1 - 1 / 10), ("05a.4", "top5", 1 - 5 / 10),
+    ("05b.2", "answer", "B"),
 ]
 
 
 
-# ---- oracles for the quizzes of lessons 00, 04b.8, 05.7, 06a and 10 (modules quiz_00 ...)
+# ---- oracles for the quizzes of lessons 00, 04b.6, 05b.3, 06a and 10 (modules quiz_00 ...)
 def se_net_shift_error(padding_mode, seed=0):
     """Largest |f(shift x) - shift f(x)| of a conv + squeeze-and-excitation + conv network."""
     torch.manual_seed(seed)
@@ -245,8 +245,8 @@ MNIST_BATCH = torch.zeros(64, 1, 28, 28)
 
 RIGHT += [
     ("00.3", "answer", MNIST_BATCH.numel()),
-    ("04b.8", "answer", se_equivariance()),
-    ("05.7", "answer", "yes" if rare_disease_precision() > 0.5 else "no"),
+    ("04b.6", "answer", se_equivariance()),
+    ("05b.3", "answer", "yes" if rare_disease_precision() > 0.5 else "no"),
     ("06a.2", "pixel_accuracy_drop", PIXEL_DROP),
     ("06a.2", "miou_drop", MIOU_DROP),
     ("06a.3", "samples", wavenet_field(WAVENET)),
@@ -281,37 +281,37 @@ WRONG = [
     ("01b.1", "nonzero", (28 * 28) ** 2, "all"), ("01b.1", "nonzero", 28 * 28, "one per row"),
     ("01b.1", "free", 28 * 28 * 9, "nonzero"), ("01b.1", "free", 28 * 28, "one per row"),
     ("01b.2", "answer", "no", "no"), ("01b.3", "answer", "yes", "yes"),
-    ("02.1", "answer", "a", "plus one"), ("02.1", "answer", "c", "full"),
-    ("02.1", "answer", "d", "same"),
-    ("02.2", "padded", out_size(28, 5, p=1), "padding once"),
-    ("02.2", "padded", 28 + 4 - 5, "plus one"),
-    ("02.2", "unpadded", 28 - 5, "plus one"), ("02.2", "unpadded", 28, "kernel not subtracted"),
-    ("02.3", "stride_2", (7 - 3) // 2, "plus one"),
-    ("02.3", "stride_2", math.ceil(7 / 2), "divided the input"),
-    ("02.3", "stride_2", out_size(7, 3), "stride ignored"), ("02.3", "stride_2", "d",
+    ("02a.1", "answer", "a", "plus one"), ("02a.1", "answer", "c", "full"),
+    ("02a.1", "answer", "d", "same"),
+    ("02a.2", "padded", out_size(28, 5, p=1), "padding once"),
+    ("02a.2", "padded", 28 + 4 - 5, "plus one"),
+    ("02a.2", "unpadded", 28 - 5, "plus one"), ("02a.2", "unpadded", 28, "kernel not subtracted"),
+    ("02a.3", "stride_2", (7 - 3) // 2, "plus one"),
+    ("02a.3", "stride_2", math.ceil(7 / 2), "divided the input"),
+    ("02a.3", "stride_2", out_size(7, 3), "stride ignored"), ("02a.3", "stride_2", "d",
                                                               "stride ignored"),
-    ("02.3", "stride_1", 7 - 3, "plus one"),
-    ("02.3", "stride_3", (7 - 3) / 3 + 1, "not rounded down"),
-    ("02.3", "stride_3", math.ceil((7 - 3) / 3) + 1, "rounded up"),
-    ("02.3", "stride_3", (7 - 3) / 3, "plus one"),
-    ("02.4", "fits", 2, "two"), ("02.4", "fits", (5 - 2) / 2, "half"),
-    ("02.4", "half", 1, "one"), ("02.4", "half", 3, "three"),
-    ("02.5", "params", nn.Conv2d(3, 96, 11).weight.numel(), "bias forgotten"),
-    ("02.5", "params", n_params(nn.Conv2d(1, 96, 11)), "channels left out"),
-    ("02.5", "params", nn.Conv2d(1, 96, 11).weight.numel(), "channels and bias"),
-    ("02.5", "fc_weights", 227 * 227 * 3 * 96, "outputs as channels"),
-    ("02.5", "fc_weights", 227 * 227 * 3 + 55 * 55 * 96, "added"),
-    ("02.6", "answer", letter_of(F.max_pool2d(A, 2, 2)[0, 0].numpy()), "max"),
-    ("02.6", "answer", letter_of(4 * F.avg_pool2d(A, 2, 2)[0, 0].numpy()), "sum"),
-    ("02.6", "answer", letter_of(F.avg_pool2d(A, 2, 1)[0, 0].numpy()), "stride 1"),
-    ("02.7", "answer", F.max_pool1d(SIGNAL, 3, 1)[0, 0].tolist(), "valid"),
-    ("02.7", "answer", F.max_pool1d(F.pad(SIGNAL, (1, 1), value=-math.inf), 3, 3)[0, 0].tolist(),
+    ("02a.3", "stride_1", 7 - 3, "plus one"),
+    ("02a.3", "stride_3", (7 - 3) / 3 + 1, "not rounded down"),
+    ("02a.3", "stride_3", math.ceil((7 - 3) / 3) + 1, "rounded up"),
+    ("02a.3", "stride_3", (7 - 3) / 3, "plus one"),
+    ("02a.4", "fits", 2, "two"), ("02a.4", "fits", (5 - 2) / 2, "half"),
+    ("02a.4", "half", 1, "one"), ("02a.4", "half", 3, "three"),
+    ("02a.5", "params", nn.Conv2d(3, 96, 11).weight.numel(), "bias forgotten"),
+    ("02a.5", "params", n_params(nn.Conv2d(1, 96, 11)), "channels left out"),
+    ("02a.5", "params", nn.Conv2d(1, 96, 11).weight.numel(), "channels and bias"),
+    ("02a.5", "fc_weights", 227 * 227 * 3 * 96, "outputs as channels"),
+    ("02a.5", "fc_weights", 227 * 227 * 3 + 55 * 55 * 96, "added"),
+    ("02b.1", "answer", letter_of(F.max_pool2d(A, 2, 2)[0, 0].numpy()), "max"),
+    ("02b.1", "answer", letter_of(4 * F.avg_pool2d(A, 2, 2)[0, 0].numpy()), "sum"),
+    ("02b.1", "answer", letter_of(F.avg_pool2d(A, 2, 1)[0, 0].numpy()), "stride 1"),
+    ("02b.2", "answer", F.max_pool1d(SIGNAL, 3, 1)[0, 0].tolist(), "valid"),
+    ("02b.2", "answer", F.max_pool1d(F.pad(SIGNAL, (1, 1), value=-math.inf), 3, 3)[0, 0].tolist(),
      "stride 3"),
-    ("02.7", "answer", F.avg_pool1d(F.pad(SIGNAL, (1, 1)), 3, 1)[0, 0].tolist(), "average"),
-    ("04a.8", "five_3x3", 5 * 3, "kernel sizes added"), ("04a.8", "five_3x3", 5 * 2, "plus one"),
-    ("04a.8", "five_3x3", 3 ** 5, "multiplied"),
-    ("04a.8", "dilated", rf([(3, 1, 1), (3, 1, 1)]), "dilation ignored"),
-    ("04a.8", "dilated", 5 + 9, "sizes added"), ("04a.8", "dilated", 9, "last layer"),
+    ("02b.2", "answer", F.avg_pool1d(F.pad(SIGNAL, (1, 1)), 3, 1)[0, 0].tolist(), "average"),
+    ("02b.4", "five_3x3", 5 * 3, "kernel sizes added"), ("02b.4", "five_3x3", 5 * 2, "plus one"),
+    ("02b.4", "five_3x3", 3 ** 5, "multiplied"),
+    ("02b.4", "dilated", rf([(3, 1, 1), (3, 1, 1)]), "dilation ignored"),
+    ("02b.4", "dilated", 5 + 9, "sizes added"), ("02b.4", "dilated", 9, "last layer"),
     ("03.2", "dweight", (16, 5, 5), "channels left out"),
     ("03.2", "dweight", (3, 16, 5, 5), "swapped"),
     ("03.2", "dbias", (16, 32, 32), "per position"),
@@ -352,26 +352,26 @@ WRONG = [
     ("04b.3", "macs", 256 * 64, "per position"), ("04b.3", "macs", 28 * 28 * 256,
                                                    "outputs left out"),
     ("04b.3", "macs", 28 * 28 * 64, "inputs left out"),
-    ("04b.6", "answer", 90, "epochs"), ("04b.6", "answer", 90 * 1.2e6, "images"),
-    ("04b.6", "answer", 1.2e6 / 128, "one epoch"),
-    ("04b.7", "answer", 1e-5, "slide"), ("04b.7", "answer", 1e-3, "ten times more"),
+    ("04b.4", "answer", 90, "epochs"), ("04b.4", "answer", 90 * 1.2e6, "images"),
+    ("04b.4", "answer", 1.2e6 / 128, "one epoch"),
+    ("04b.5", "answer", 1e-5, "slide"), ("04b.5", "answer", 1e-3, "ten times more"),
     ("04c.1", "answer", "no", "no"), ("04c.3", "answer", "ResNet-50", "resnet"),
     ("04c.3", "vgg16", 15.5e9 / 138.4e6, "inverted"), ("04c.3", "vgg16", 138.4e6 / 15.5e9,
                                                        "per mac"),
     ("04c.3", "resnet50", 4.1e9 / 25.6e6, "inverted"), ("04c.3", "resnet50", 25.6e6 / 4.1e9,
                                                         "per mac"),
-    ("05.1", "recall", precision_score(LAZY_Y, LAZY_PRED), "precision"),
-    ("05.1", "recall", 0, "zero"),
-    ("05.1", "specificity", recall_score(LAZY_Y, LAZY_PRED), "swapped"),
-    ("05.1", "specificity", float(np.mean(LAZY_Y == 0)), "prevalence"),
-    ("05.1", "precision", recall_score(LAZY_Y, LAZY_PRED), "recall"),
-    ("05.1", "precision", float(np.mean(LAZY_Y == 0)), "healthy"),
-    ("05.2", "answer", "accuracy", "accuracy"), ("05.2", "answer", "micro recall", "micro"),
-    ("05.3", "answer", 0.99, "sensitivity"), ("05.3", "answer", 1 / 1000, "prevalence"),
-    ("05.3", "answer", 1 - 0.99, "false positive rate"),
-    ("05.5", "top1", 1 / 10, "accuracy"), ("05.5", "top1", 1, "all"),
-    ("05.5", "top5", (1 - 1 / 10) ** 5, "independent"), ("05.5", "top5", 5 / 100, "accuracy"),
-    ("05.6", "answer", "A", "higher AP"), ("05.6", "answer", "either", "either"),
+    ("05a.1", "recall", precision_score(LAZY_Y, LAZY_PRED), "precision"),
+    ("05a.1", "recall", 0, "zero"),
+    ("05a.1", "specificity", recall_score(LAZY_Y, LAZY_PRED), "swapped"),
+    ("05a.1", "specificity", float(np.mean(LAZY_Y == 0)), "prevalence"),
+    ("05a.1", "precision", recall_score(LAZY_Y, LAZY_PRED), "recall"),
+    ("05a.1", "precision", float(np.mean(LAZY_Y == 0)), "healthy"),
+    ("05a.2", "answer", "accuracy", "accuracy"), ("05a.2", "answer", "micro recall", "micro"),
+    ("05a.3", "answer", 0.99, "sensitivity"), ("05a.3", "answer", 1 / 1000, "prevalence"),
+    ("05a.3", "answer", 1 - 0.99, "false positive rate"),
+    ("05a.4", "top1", 1 / 10, "accuracy"), ("05a.4", "top1", 1, "all"),
+    ("05a.4", "top5", (1 - 1 / 10) ** 5, "independent"), ("05a.4", "top5", 5 / 100, "accuracy"),
+    ("05b.2", "answer", "A", "higher AP"), ("05b.2", "answer", "either", "either"),
 ]
 
 
@@ -379,8 +379,8 @@ WRONG += [
     ("00.3", "answer", MNIST_BATCH[0].numel(), "one image"),
     ("00.3", "answer", torch.zeros(64, 3, 28, 28).numel(), "three channels"),
     ("00.3", "answer", MNIST_BATCH.numel() * MNIST_BATCH.element_size(), "bytes"),
-    ("04b.8", "answer", "yes", "yes"), ("04b.8", "answer", "no", "no"),
-    ("05.7", "answer", "yes", "yes"),
+    ("04b.6", "answer", "yes", "yes"), ("04b.6", "answer", "no", "no"),
+    ("05b.3", "answer", "yes", "yes"),
     ("06a.2", "pixel_accuracy_drop", 100 * PIXEL_DROP, "points"),
     ("06a.2", "pixel_accuracy_drop", 1 / 11, "miou"),
     ("06a.2", "miou_drop", PIXEL_DROP, "pixel weighted"),
@@ -445,37 +445,37 @@ def test_the_quiz_ids_follow_the_notebook_convention():
 
 
 def test_unrecognised_answer_gets_a_generic_message():
-    verdict = ask("02.5", "params", 34000)
+    verdict = ask("02a.5", "params", 34000)
     assert verdict.mistake is None and "too small" in verdict.message
-    verdict = ask("02.5", "params", 349440)
+    verdict = ask("02a.5", "params", 349440)
     assert "power of ten" in verdict.message
-    verdict = ask("02.7", "answer", [5, 6, 6, 7, 9, 9, 9])
+    verdict = ask("02b.2", "answer", [5, 6, 6, 7, 9, 9, 9])
     assert "entry 3" in verdict.message
-    verdict = ask("02.7", "answer", [5, 6])
+    verdict = ask("02b.2", "answer", [5, 6])
     assert "7 numbers, got 2" in verdict.message
-    assert ask("02.1", "answer", "e").message.endswith("reread the options.")
+    assert ask("02a.1", "answer", "e").message.endswith("reread the options.")
 
 
 def test_blank_answer():
-    verdict = check_quiz("02.1", None)[0]
+    verdict = check_quiz("02a.1", None)[0]
     assert verdict.mistake == "blank" and not verdict
 
 
 def test_rounded_answers_within_the_stated_tolerance():
-    assert ask("05.3", "answer", 0.09).correct
-    assert ask("04b.6", "answer", 844000).correct
-    assert not ask("05.3", "answer", 0.1).correct
+    assert ask("05a.3", "answer", 0.09).correct
+    assert ask("04b.4", "answer", 844000).correct
+    assert not ask("05a.3", "answer", 0.1).correct
 
 
 def test_bad_arguments_name_the_parameter():
     with pytest.raises(ValueError, match="quiz_id must be one of"):
         check_quiz("99.1", 3)
     with pytest.raises(ValueError, match="has no part 'stride_4'"):
-        check_quiz("02.3", stride_4=1)
+        check_quiz("02a.3", stride_4=1)
     with pytest.raises(ValueError, match="several parts"):
-        check_quiz("02.3", 3)
+        check_quiz("02a.3", 3)
     with pytest.raises(TypeError, match="answer must be"):
-        check_quiz("02.1", {"b": 1})
+        check_quiz("02a.1", {"b": 1})
 
 
 def test_check_answer_on_its_own():

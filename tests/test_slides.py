@@ -5,7 +5,7 @@ after the book. For each lesson notebook: its deck exists, opens with every requ
 127.0.0.1 blocked (and none attempted), has more than one slide, its figures load
 (naturalWidth > 0) and have alt text, and its maths is typeset by the site's own MathJax
 (no raw "$$" left).
-Three slides of lesson 02 (a figure, maths, an explorer's still) are saved as screenshots in
+Three slides of lesson 02a (a figure, maths, an explorer's still) are saved as screenshots in
 tests/artifacts/ at 1280x720, a projector's size.
 """
 import pathlib
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.website, pytest.mark.browser]
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 LESSONS = sorted(p.stem for p in (REPO / "notebooks").glob("[0-9][0-9]*.ipynb"))
-SCREENSHOT_DECK = "02_cnn_layers"
+SCREENSHOT_DECK = "02a_padding_stride_channels"
 
 DECK_FACTS = """() => {
   const imgs = [...document.querySelectorAll('.reveal .slides img')];

@@ -305,7 +305,7 @@ def test_api_reference_shows_the_docstrings(site):
 
 @pytest.mark.website
 def test_mathjax_is_served_by_the_site(site):
-    html = (site / "notebooks" / "02_cnn_layers.html").read_text()
+    html = (site / "notebooks" / "02a_padding_stride_channels.html").read_text()
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
     mathjax = [s for s in scripts if "mathjax" in s.lower()]
     assert mathjax and all(not re.match(r"https?:", s) for s in mathjax), mathjax

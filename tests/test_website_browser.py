@@ -20,7 +20,7 @@ from test_website import SITE
 
 pytestmark = [pytest.mark.website, pytest.mark.browser]
 
-LESSON = "notebooks/02_cnn_layers"
+LESSON = "notebooks/01a_convolution"
 REPOSITORY = "cnn-course/cnn-course"
 
 
@@ -82,7 +82,7 @@ def test_home_page_is_the_notebook_map(page, server):
     assert "Convolutional Neural Networks" in page.title()
     lessons = page.eval_on_selector_all(
         "article table a[href$='.html']", "els => els.map(e => e.getAttribute('href'))")
-    for lesson in ("00_welcome", "02_cnn_layers", "05_metrics",
+    for lesson in ("00_welcome", "02a_padding_stride_channels", "05b_curves_and_calibration",
                    "assignments/01_conv_from_scratch"):
         assert f"notebooks/{lesson}.html" in lessons
     colab = page.eval_on_selector_all(

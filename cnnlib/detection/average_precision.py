@@ -4,7 +4,7 @@ A detection is *correct* (a true positive) when its box overlaps a not yet match
 of the same class with an IoU of at least the threshold; the true box is then used up, so a
 second detection of the same object is a false positive.  For one class, all detections of
 all images are sorted by score and walked from the best down; each step adds a true or a
-false positive, giving one point of the precision-recall curve (notebook 05).
+false positive, giving one point of the precision-recall curve (notebook 05b).
 
 The **average precision** (AP) is the area under that curve, computed as COCO does
 (Lin et al., 2014; pycocotools): precision is first made non-increasing (each point takes

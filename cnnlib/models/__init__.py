@@ -25,6 +25,7 @@ from .small import vgg_small, resnet_small
 from .summary import summary, receptive_field, Summary
 from .unet import unet, UNet
 from .wavenet import causal_cnn, CausalConv1d
+from .shattered import shattered_net, input_gradient
 
 __all__ = [
     "lenet5", "lenet5_classic", "alexnet", "zfnet",
@@ -34,5 +35,5 @@ __all__ = [
     "resnet20", "resnet32", "resnet44", "resnet56", "resnet110",
     "densenet121", "densenet169", "densenet201", "mobilenet_v1", "vgg_small", "resnet_small",
     "vgg16c", "SqueezeExcitation", "unet", "UNet", "causal_cnn", "CausalConv1d",
-    "summary", "receptive_field", "Summary", "imagenet_zoo",
+    "summary", "receptive_field", "Summary", "imagenet_zoo", "shattered_net", "input_gradient",
 ]

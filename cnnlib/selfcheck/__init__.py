@@ -22,8 +22,8 @@ The lessons' exercises and quizzes are checked the same way: :func:`check_exerci
 and :func:`check_quiz` say whether an answer is right or which known mistake gives it
 (the padding counted once, the + 1 forgotten, the channels left out...)::
 
-    check_quiz("02.2", padded=26)   # ✘ Quiz 02.2, padded: 26 — the padding was counted once...
-    check_exercise("02.5", receptive_field)
+    check_quiz("02a.2", padded=26)  # ✘ Quiz 02a.2, padded: 26 — the padding was counted once...
+    check_exercise("02b.2", receptive_field)
 
 One module per assignment, one for the exercises and one for the quizzes (with one module
 per lesson beside them), one shared module for the reporting:

@@ -146,7 +146,7 @@ def check_answer(label, answer, right, mistakes=(), rtol=1e-9, quiet=False):
     Parameters
     ----------
     label : str
-        What is checked, e.g. ``"Quiz 02.3, stride 2"``; starts each message.
+        What is checked, e.g. ``"Quiz 02a.3, stride 2"``; starts each message.
     answer : number, tuple, list, ndarray or str
         The student's answer.
     right : number, tuple, list, ndarray or str
@@ -211,7 +211,7 @@ def check_parts(label, table, given, choices=None, quiet=False):
     Parameters
     ----------
     label : str
-        Starts each message, e.g. ``"Quiz 02.3"``.
+        Starts each message, e.g. ``"Quiz 02a.3"``.
     table : dict
         Part name to :class:`Part`; the part ``"answer"`` is shown without its name.
     given : dict
@@ -256,7 +256,7 @@ def check_function(label, fn, cases, reference, mistakes=(), quiet=False):
     Parameters
     ----------
     label : str
-        Starts each message, e.g. ``"Exercise 02.5 (receptive_field)"``.
+        Starts each message, e.g. ``"Exercise 02b.2 (receptive_field)"``.
     fn : callable
         The student's function.
     cases : sequence of (str, tuple)

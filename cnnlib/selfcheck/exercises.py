@@ -1,6 +1,6 @@
 """The exercises of lessons 01a-05: their statements, and one way to check any of them.
 
-:data:`EXERCISES` maps an exercise id (``"02.5"`` is ``**Exercise 02.5**`` in notebook 02)
+:data:`EXERCISES` maps an exercise id (``"02b.2"`` is ``**Exercise 02b.2**`` in notebook 02b)
 to an :class:`~cnnlib.selfcheck.answers.Exercise`: a title, the statement a notebook
 shows, and either parts (a value to compute or predict, with the known wrong values
 and what produces them) or a ``check_*`` function for a function the student writes.
@@ -13,8 +13,8 @@ Lessons 00 and 06a-10 have ``exercises_00``, ``exercises_06`` (06a, 06b), ``exer
 In a notebook::
 
     from cnnlib.selfcheck.exercises import check_exercise
-    check_exercise("02.2", f3=32, pool3=16)     # a value exercise, by part
-    check_exercise("02.5", receptive_field)     # a function exercise
+    check_exercise("02a.2", f3=32, pool3=16)    # a value exercise, by part
+    check_exercise("02b.2", receptive_field)    # a function exercise
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def check_exercise(exercise_id, answer=_NOT_GIVEN, *, quiet=False, **parts):
     Parameters
     ----------
     exercise_id : str
-        The exercise id as in the notebook, e.g. ``"02.5"`` (``**Exercise 02.5**``).
+        The exercise id as in the notebook, e.g. ``"02b.2"`` (``**Exercise 02b.2**``).
     answer : callable, number, tuple, list or str, optional
         Your function (for an exercise that asks for one), or the answer of a one-part
         value exercise.
@@ -85,8 +85,8 @@ def check_exercise(exercise_id, answer=_NOT_GIVEN, *, quiet=False, **parts):
 
     Examples
     --------
-    >>> _ = check_exercise("02.3", size=5)
-    ✘ Exercise 02.3, size: 5 — the + 1 is in each layer's N - K + 1 already.
+    >>> _ = check_exercise("02a.3", size=5)
+    ✘ Exercise 02a.3, size: 5 — the + 1 is in each layer's N - K + 1 already.
     """
     if not isinstance(exercise_id, str) or exercise_id not in EXERCISES:
         raise ValueError(f"exercise_id must be one of {', '.join(EXERCISES)}, "

@@ -1,7 +1,8 @@
-"""Exercises of lesson 02 (CNN layers) and their checks.
+"""Exercises of lessons 02a (padding, stride, channels) and 02b (pooling, receptive fields).
 
-Output sizes (a function, and CS231n's common settings), why "same" padding, max pooling
-by hand, a receptive-field calculator and a 1x1 convolution as a matrix product.
+02a: output sizes (a function, and common settings from Stanford's course notes), why "same"
+padding, and a 1x1 convolution as a matrix product. 02b: max pooling by hand, a
+receptive-field calculator and overlapping pooling.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from .answers import Mistake as M
 __all__ = ["EXERCISES", "check_output_size", "check_receptive_field", "check_conv1x1"]
 
 
-# --------------------------------------------------------------------------- 02.1
+# --------------------------------------------------------------------------- 02a.1
 def _size(w, f, s, p):
     return (w + 2 * p - f) // s + 1
 
@@ -52,11 +53,11 @@ def check_output_size(output_size, quiet=False):
         M("stride ignored", lambda w, f, s, p: w + 2 * p - f + 1,
           "the stride is ignored: divide W + 2P - F by S."),
     )
-    return check_function("Exercise 02.1 (output_size)", output_size, _SIZE_CASES,
+    return check_function("Exercise 02a.1 (output_size)", output_size, _SIZE_CASES,
                           _size, mistakes, quiet)
 
 
-# --------------------------------------------------------------------------- 02.5
+# --------------------------------------------------------------------------- 02b.2
 def _receptive_field(layers):
     size, jump = 1, 1
     for kernel, stride in layers:
@@ -105,11 +106,11 @@ def check_receptive_field(receptive_field, quiet=False):
         M("kernels added", lambda layers: sum(k for k, _ in layers),
           "the kernel sizes are added: each layer adds (k - 1) x jump to 1."),
     )
-    return check_function("Exercise 02.5 (receptive_field)", receptive_field, _RF_CASES,
+    return check_function("Exercise 02b.2 (receptive_field)", receptive_field, _RF_CASES,
                           _receptive_field, mistakes, quiet)
 
 
-# --------------------------------------------------------------------------- 02.6
+# --------------------------------------------------------------------------- 02a.4
 def _conv1x1(x, weight):
     return np.einsum("oc,chw->ohw", weight, x)
 
@@ -151,26 +152,27 @@ def check_conv1x1(conv1x1, quiet=False):
           "the product (C_out, H*W) was transposed before the reshape: reshape it "
           "directly to (C_out, H, W)."),
     )
-    return check_function("Exercise 02.6 (conv1x1)", conv1x1, _cases_1x1(), _conv1x1,
+    return check_function("Exercise 02a.4 (conv1x1)", conv1x1, _cases_1x1(), _conv1x1,
                           mistakes, quiet)
 
 
 _BLOCKS = [[6, 8, 1, 0], [3, 4, 2, 5], [7, 1, 9, 3], [2, 2, 4, 8]]
+_ROW = [1, 7, 2, 5, 3, 9, 4]
 
 EXERCISES = {
-    "02.1": Exercise(
+    "02a.1": Exercise(
         "an output-size function",
         "Write `output_size(w, f, s, p)`: the output width of a convolution (or pooling) "
         "with input width `w`, kernel `f`, stride `s` and `p` zeros on each side, rounded "
         "down as PyTorch does when the stride does not fit. Check it with "
-        "`check_exercise('02.1', output_size)`, then compare with `torch.nn.Conv1d`.",
+        "`check_exercise('02a.1', output_size)`, then compare with `torch.nn.Conv1d`.",
         check=check_output_size),
-    "02.2": Exercise(
-        "CS231n's common settings",
-        "The CS231n notes (Stanford) list common settings for a 32-wide input: F = 3, S = 1, "
-        "P = 1 (`f3`); F = 5, S = 1, P = 2 (`f5`); F = 1, S = 1, P = 0 (`f1`); and for "
+    "02a.2": Exercise(
+        "common settings from Stanford's course notes",
+        "Stanford's course notes on CNNs list common settings; for a 32-wide input: F = 3, "
+        "S = 1, P = 1 (`f3`); F = 5, S = 1, P = 2 (`f5`); F = 1, S = 1, P = 0 (`f1`); and for "
         "pooling F = 2, S = 2 (`pool2`) and F = 3, S = 2 (`pool3`). Give each output width. "
-        "Check with `check_exercise('02.2', f3=..., f5=..., f1=..., pool2=..., pool3=...)`.",
+        "Check with `check_exercise('02a.2', f3=..., f5=..., f1=..., pool2=..., pool3=...)`.",
         parts={
             "f3": Part(32, (M("padding once", 31, "P is added on both sides: 32 + 2 - 3 + 1."),
                             M("padding ignored", 30, "that is without padding."))),
@@ -183,12 +185,12 @@ EXERCISES = {
             "pool3": Part(15, (M("rounded up", 16, "(32 - 3)/2 = 14.5 rounds down: 14 + 1."),
                                M("not rounded", 15.5, "round (32 - 3)/2 down before + 1."),
                                M("plus one", 14, "the + 1 is missing.")))}),
-    "02.3": Exercise(
+    "02a.3": Exercise(
         "spot the bug: is p = 0 the most common option?",
         "A published lecture slide says that no padding, p = 0, is the most common option, "
         "while most networks of this course use 'same' padding. A 32x32 image goes through "
         "seven 5x5 convolutions without padding: how wide is the result (`size`)? And with "
-        "'same' padding (`same`)? Check with `check_exercise('02.3', size=..., same=...)`.",
+        "'same' padding (`same`)? Check with `check_exercise('02a.3', size=..., same=...)`.",
         parts={
             "size": Part(4, (
                 M("kernel subtracted", -3, "each layer removes K - 1 = 4 pixels, not K = 5."),
@@ -196,31 +198,54 @@ EXERCISES = {
                 M("one per layer", 25, "each 5x5 layer removes 4 pixels, not 1."))),
             "same": Part(32, (M("valid", 4, "that is without padding."),
                               M("half", 16, "same padding keeps the size.")))}),
-    "02.4": Exercise(
+    "02a.4": Exercise(
+        "a 1x1 convolution is a matrix product",
+        "Write `conv1x1(x, weight)` for `x` of shape (C_in, H, W) and `weight` of shape "
+        "(C_out, C_in) with one matrix product and two reshapes, no loop. Check with "
+        "`check_exercise('02a.4', conv1x1)`, then against `torch.nn.functional.conv2d` with the "
+        "weight reshaped to (C_out, C_in, 1, 1).",
+        check=check_conv1x1),
+    "02b.1": Exercise(
         "max pooling by hand",
         f"Max-pool the 4x4 map {_BLOCKS} with a 2x2 window and stride 2 (as a "
         "blackboard example with a block [[6, 8], [3, 4]] does). Give the 2x2 result as a "
-        "list of rows and check with `check_exercise('02.4', [[...], [...]])`.",
+        "list of rows and check with `check_exercise('02b.1', [[...], [...]])`.",
         parts={"answer": Part([[8, 5], [7, 9]], (
             M("average", [[5.25, 2], [3, 6]], "those are averages: max pooling keeps the "
                                               "largest of each block."),
             M("stride 1", [[8, 8, 5], [7, 9, 9], [7, 9, 9]], "that is stride 1; with stride "
                                                             "2 the blocks do not overlap."),
             M("min", [[3, 0], [1, 3]], "those are the minima.")))}),
-    "02.5": Exercise(
+    "02b.2": Exercise(
         "a receptive-field calculator",
         "Write `receptive_field(layers)` for a list of `(kernel, stride)` pairs, first "
         "layer first: the number of input pixels (along one axis) that one unit of the "
         "last layer sees. Start from 1 and let each layer add (kernel - 1) times the "
         "product of the strides before it. Check with "
-        "`check_exercise('02.5', receptive_field)`, then against "
+        "`check_exercise('02b.2', receptive_field)`, then against "
         "`cnnlib.models.receptive_field` on LeNet.",
         check=check_receptive_field),
-    "02.6": Exercise(
-        "a 1x1 convolution is a matrix product",
-        "Write `conv1x1(x, weight)` for `x` of shape (C_in, H, W) and `weight` of shape "
-        "(C_out, C_in) with one matrix product and two reshapes, no loop. Check with "
-        "`check_exercise('02.6', conv1x1)`, then against `torch.nn.functional.conv2d` with the "
-        "weight reshaped to (C_out, C_in, 1, 1).",
-        check=check_conv1x1),
+    "02b.3": Exercise(
+        "overlapping pooling",
+        "AlexNet pools 3x3 windows with stride 2, so neighbouring windows overlap. Pool a "
+        "28x28 feature map that way: how wide is the result (`size`)? And max-pool the row "
+        f"{_ROW} with a window of 3 and stride 2 (`row`, a list). Check with "
+        "`check_exercise('02b.3', size=..., row=...)`, then with `torch.nn.functional.max_pool1d`.",
+        parts={
+            "size": Part(13, (
+                M("window left out", 14, "that is floor(D/S), which leaves out the window: "
+                                         "floor((D - F)/S) + 1 = floor(25/2) + 1."),
+                M("not rounded", 13.5, "round (28 - 3)/2 down before adding 1: the last "
+                                       "window would run off the map."),
+                M("plus one", 12, "the + 1 is missing: the first window counts too."),
+                M("stride ignored", 26, "that is stride 1: with stride 2 the windows start "
+                                        "every second column."))),
+            "row": Part([7, 5, 9], (
+                M("no overlap", [7, 9], "those windows do not overlap (stride 3): with stride "
+                                        "2 neighbouring windows share one cell."),
+                M("stride 1", [7, 7, 5, 9, 9], "that is stride 1: with stride 2 the windows "
+                                               "start at cells 0, 2 and 4."),
+                M("average", [10 / 3, 10 / 3, 16 / 3], "those are averages: max pooling keeps "
+                                                       "the largest of each window.")),
+                       rtol=1e-3)}),
 }

@@ -17,10 +17,11 @@ __all__ = ["EXERCISES", "EPS", "check_batch_norm_forward", "check_group_norm"]
 EPS = 1e-5     # the epsilon of the exercises, PyTorch's default
 
 
-def _normalise(x, axes, ddof=0):
+def _normalise(x, axes, ddof=0, eps_outside=False):
     mean = x.mean(axis=axes, keepdims=True)
     var = x.var(axis=axes, keepdims=True, ddof=ddof)
-    return (x - mean) / np.sqrt(var + EPS)
+    spread = np.sqrt(var) + EPS if eps_outside else np.sqrt(var + EPS)
+    return (x - mean) / spread
 
 
 def _affine(xhat, gamma, beta):
@@ -42,6 +43,11 @@ def _bn_cases():
         x = rng.standard_normal(shape) * rng.uniform(0.5, 3.0, (1, channels, 1, 1)) \
             + rng.uniform(-2.0, 2.0, (1, channels, 1, 1))
         cases.append((desc, (x, rng.uniform(0.5, 2.0, channels), rng.standard_normal(channels))))
+    # a channel whose values hardly vary: there eps decides the result
+    flat = np.concatenate([0.3 + 1e-4 * rng.standard_normal((2, 1, 2, 2)),
+                           rng.standard_normal((2, 1, 2, 2))], axis=1)
+    cases.append(("a nearly constant channel: eps matters",
+                  (flat, np.array([1.0, 3.0]), np.array([0.5, 0.0]))))
     return cases
 
 
@@ -79,6 +85,15 @@ def check_batch_norm_forward(batch_norm_forward, quiet=False):
         M("no gamma, beta", lambda x, g, b: _normalise(x, (0, 2, 3)),
           "gamma and beta are missing: the normalised x is scaled by gamma and shifted by "
           "beta, per channel."),
+        M("per pixel", lambda x, g, b: _affine(_normalise(x, (0,)), g, b),
+          "the statistics are per pixel (over N only): batch norm after a convolution "
+          "averages each channel over N, H and W, axes (0, 2, 3)."),
+        M("eps outside", lambda x, g, b: _affine(_normalise(x, (0, 2, 3), eps_outside=True),
+                                                 g, b),
+          "eps is added to the standard deviation; it goes under the root: "
+          "sqrt(var + eps)."),
+        M("gamma and beta swapped", lambda x, g, b: _affine(_normalise(x, (0, 2, 3)), b, g),
+          "gamma scales and beta shifts: gamma * x_hat + beta."),
     )
     return check_function("Exercise 04d.1 (batch_norm_forward)", batch_norm_forward,
                           _BN_CASES, _batch_norm, mistakes, quiet)

@@ -1,14 +1,14 @@
 """Check a quiz answer in a cell: right, or which misconception gives it.
 
 Every quiz of the lessons whose answer is a number, a shape, a list of numbers or a
-choice has an entry in :data:`QUIZZES`, keyed by its id (``"02.3"`` is the third
-``**Quiz`` cell of notebook 02).  The quizzes of lessons 01a-05 are written below; the
+choice has an entry in :data:`QUIZZES`, keyed by its id (``"02a.3"`` is the third
+``**Quiz`` cell of notebook 02a).  The quizzes of lessons 01a-05 are written below; the
 others are in one module per lesson (``quiz_00``, ``quiz_04b``, ``quiz_05``, ``quiz_06``,
 ``quiz_10``), each registered by one line at the end of this file.  A quiz may ask several
 things; each is a *part* with its own right answer and its own table of mistakes::
 
-    check_quiz("02.1", "b")                       # one part: the answer itself
-    check_quiz("02.3", stride_2=3, stride_3=2)    # several parts, any of them
+    check_quiz("02a.1", "b")                      # one part: the answer itself
+    check_quiz("02a.3", stride_2=3, stride_3=2)   # several parts, any of them
 
 The written answer stays in the notebook, below the check, for afterwards.  The right
 answers are derived in ``tests/test_selfcheck_quiz.py`` from PyTorch, scikit-learn,
@@ -92,18 +92,18 @@ QUIZZES = {
     "01b.3": Quiz("equivariance and weight sharing", {"answer": Part("no", (
         M("yes", "yes", "each position has its own weights: a shifted input meets "
                         "different weights."),))}),
-    "02.1": Quiz("valid output size", {"answer": Part("b", (
+    "02a.1": Quiz("valid output size", {"answer": Part("b", (
         M("plus one", "a", "(N - K) forgets the first position: " + _PLUS_ONE),
         M("full", "c", "N + K - 1 is full mode, with K - 1 zeros on each side."),
         M("same", "d", "N is same mode, which needs padding.")))}),
-    "02.2": Quiz("padding 2", {
+    "02a.2": Quiz("padding 2", {
         "padded": Part(28, (M("padding once", 26, _PAD_ONCE),
                             M("plus one", 27, _PLUS_ONE))),
         "unpadded": Part(24, (M("plus one", 23, _PLUS_ONE),
                               M("kernel not subtracted", 28, "without padding the size "
                                                              "shrinks: N - K + 1."))),
     }),
-    "02.3": Quiz("stride", {
+    "02a.3": Quiz("stride", {
         "stride_2": Part(3, (
             M("plus one", 2, "(7 - 3)/2 = 2 windows after the first: " + _PLUS_ONE),
             M("divided the input", 4, "7/2 rounded up divides the input, not the free "
@@ -115,7 +115,7 @@ QUIZZES = {
             M("rounded up", 3, "a third window would start at 6 and run off the input."),
             M("plus one", 4 / 3, _PLUS_ONE))),
     }, choices={"a": 2, "b": 3, "c": 4, "d": 5}),
-    "02.4": Quiz("F = 5, S = 2, P = ?", {
+    "02a.4": Quiz("F = 5, S = 2, P = ?", {
         "fits": Part("none", (
             M("two", 2, "P = 2 gives (32 - 5 + 4)/2 = 15.5: the last column is dropped. "
                         "32 - 5 + 2P is odd for every P."),
@@ -124,7 +124,7 @@ QUIZZES = {
             M("one", 1, "P = 1 gives floor(29/2) + 1 = 15."),
             M("three", 3, "P = 3 gives floor(33/2) + 1 = 17."))),
     }),
-    "02.5": Quiz("AlexNet's first layer", {
+    "02a.5": Quiz("AlexNet's first layer", {
         "params": Part(34944, (
             M("bias forgotten", 34848, _NO_BIAS),
             M("channels left out", 11712, _NO_CHANNELS),
@@ -134,17 +134,17 @@ QUIZZES = {
                                                "own weights, not each channel."),
             M("added", 444987, "inputs times outputs, not plus.")), rtol=1e-3),
     }),
-    "02.6": Quiz("average pooling", {"answer": Part("b", (
+    "02b.1": Quiz("average pooling", {"answer": Part("b", (
         M("max", "a", "that is max pooling: the average is the mean of the 4 values."),
         M("sum", "c", "those are the block sums: divide by the 4 values."),
         M("stride 1", "d", "that is stride 1: with stride 2 the blocks do not overlap.")))}),
-    "02.7": Quiz("1D max pooling with same padding", {"answer": Part([5, 6, 6, 6, 9, 9, 9], (
+    "02b.2": Quiz("1D max pooling with same padding", {"answer": Part([5, 6, 6, 6, 9, 9, 9], (
         M("valid", [6, 6, 6, 9, 9], "without padding; 'same' pads one cell each side and "
                                     "keeps 7 outputs."),
         M("stride 3", [5, 6, 9], "that is stride 3; with stride 1 every window counts."),
         M("average", [8 / 3, 14 / 3, 13 / 3, 10 / 3, 13 / 3, 5, 13 / 3],
           "those are averages: max pooling keeps the largest value.")), rtol=1e-3)}),
-    "04a.8": Quiz("receptive field", {
+    "02b.4": Quiz("receptive field", {
         "five_3x3": Part(11, (
             M("kernel sizes added", 15, "each 3x3 adds k - 1 = 2, not 3."),
             M("plus one", 10, "1 + 5 x 2: the centre pixel counts too."),
@@ -232,11 +232,11 @@ QUIZZES = {
             M("outputs left out", 200704, "each of the 64 outputs uses all 256 inputs."),
             M("inputs left out", 50176, "each output sums over all 256 inputs."))),
     }),
-    "04b.6": Quiz("updates against epochs", {"answer": Part(843750, (
+    "04b.4": Quiz("updates against epochs", {"answer": Part(843750, (
         M("epochs", 90, "an epoch is 1.2M / 128 updates."),
         M("images", 108e6, "that counts images; divide by the batch of 128."),
         M("one epoch", 9375, "that is one epoch; there were 90.")), rtol=0.01)}),
-    "04b.7": Quiz("ResNet's weight decay", {"answer": Part(1e-4, (
+    "04b.5": Quiz("ResNet's weight decay", {"answer": Part(1e-4, (
         M("slide", 1e-5, "10^-5 is the published slide's value; He et al. (2016) used 10^-4."),
         M("ten times more", 1e-3, "too much: He et al. used 10^-4.")), rtol=1e-6)}),
     "04c.1": Quiz("could the plain network do it?", {"answer": Part("yes", (
@@ -253,7 +253,7 @@ QUIZZES = {
                          rtol=0.02),
     }, choices={"vgg16": "vgg-16", "vgg": "vgg-16", "resnet50": "resnet-50",
                 "resnet": "resnet-50"}),
-    "05.1": Quiz("a lazy test", {
+    "05a.1": Quiz("a lazy test", {
         "recall": Part(1, (M("precision", 0.3, "0.3 is its precision: recall is TP / "
                                                "ill people, and no ill person is missed."),
                            M("zero", 0, "it says 'ill' to every ill person."))),
@@ -264,18 +264,18 @@ QUIZZES = {
             M("recall", 1, "that is recall; precision is TP / (TP + FP) = 6/20."),
             M("healthy", 0.7, "0.7 is the fraction healthy: precision is the fraction ill."))),
     }),
-    "05.2": Quiz("macro recall against accuracy", {"answer": Part("macro recall", (
+    "05a.2": Quiz("macro recall against accuracy", {"answer": Part("macro recall", (
         M("accuracy", "accuracy", "accuracy is dominated by the frequent class: 0.99 for "
                                   "ignoring every ill person."),
         M("micro", "micro recall", "micro recall over both classes equals accuracy, 0.99: "
                                    "it weights classes by their size.")))},
         choices={"balanced accuracy": "macro recall", "macro": "macro recall"}),
-    "05.3": Quiz("a rare disease", {"answer": Part(99 / 1098, (
+    "05a.3": Quiz("a rare disease", {"answer": Part(99 / 1098, (
         M("sensitivity", 0.99, "0.99 is P(positive | ill); asked is P(ill | positive): "
                                "the base rate of 1 in 1,000 was neglected."),
         M("prevalence", 0.001, "that is the prevalence before the test."),
         M("false positive rate", 0.01, "that is the false positive rate.")), rtol=0.05)}),
-    "05.5": Quiz("chance level of top-k", {
+    "05a.4": Quiz("chance level of top-k", {
         "top1": Part(0.9, (M("accuracy", 0.1, "0.1 is the accuracy; the error is 1 - 0.1."),
                            M("all", 1, "a random guess is right 1 time in 10."))),
         "top5": Part(0.5, (
@@ -283,7 +283,7 @@ QUIZZES = {
                                        "five independent draws: 1 - 5/10."),
             M("accuracy", 0.05, "5 guesses of 10 classes miss half the time."))),
     }),
-    "05.6": Quiz("choosing by the operating point", {"answer": Part("b", (
+    "05b.2": Quiz("choosing by the operating point", {"answer": Part("b", (
         M("higher AP", "a", "AP averages over recalls you do not use; at recall 0.95 B is "
                             "more precise."),
         M("either", "either", "not a tie: at your operating point, recall 0.95, B is more "
@@ -301,7 +301,7 @@ def check_quiz(quiz_id, answer=_NOT_GIVEN, *, quiet=False, **parts):
     Parameters
     ----------
     quiz_id : str
-        The quiz id as in the notebook, e.g. ``"02.3"`` (``**Quiz 02.3**``).
+        The quiz id as in the notebook, e.g. ``"02a.3"`` (``**Quiz 02a.3**``).
     answer : number, tuple, list or str, optional
         The answer of a one-part quiz (a number, a shape such as ``(16, 3, 5, 5)``, a list
         of numbers or a choice such as ``"b"``).
@@ -323,8 +323,8 @@ def check_quiz(quiz_id, answer=_NOT_GIVEN, *, quiet=False, **parts):
 
     Examples
     --------
-    >>> _ = check_quiz("02.2", padded=26)
-    ✘ Quiz 02.2, padded: 26 — the padding was counted once; it is added on both sides: + 2P.
+    >>> _ = check_quiz("02a.2", padded=26)
+    ✘ Quiz 02a.2, padded: 26 — the padding was counted once; it is added on both sides: + 2P.
     """
     if not isinstance(quiz_id, str) or quiz_id not in QUIZZES:
         raise ValueError(f"quiz_id must be one of the quizzes with a check "

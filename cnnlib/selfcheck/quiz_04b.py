@@ -1,4 +1,4 @@
-"""Quizzes of lesson 04b (VGG, GoogLeNet, batch norm) not in :mod:`.quiz`: SE blocks."""
+"""Quizzes of lesson 04b (VGG and GoogLeNet) not in :mod:`.quiz`: SE blocks."""
 from __future__ import annotations
 
 from .answers import Mistake as M
@@ -8,7 +8,7 @@ from .quiz import Quiz
 __all__ = ["QUIZZES"]
 
 QUIZZES = {
-    "04b.8": Quiz("SE blocks and equivariance", {"answer": Part("approximately", (
+    "04b.6": Quiz("SE blocks and equivariance", {"answer": Part("approximately", (
         M("yes", "yes", "exactly only with periodic (circular) boundaries: with zero padding "
                         "and content moving in or out of the frame, the channel averages "
                         "change a little, and so do the gates."),

@@ -1,7 +1,7 @@
 """The quizzes of lesson 04d (batch normalisation taken apart) that have a check.
 
 :data:`QUIZZES` maps a quiz id to ``(topic, parts, choices)``; :mod:`cnnlib.selfcheck.quiz`
-adds them to its table (as :class:`~cnnlib.selfcheck.quiz.Quiz`), so ``check_quiz("04d.1",
+adds them to its table (as :class:`~cnnlib.selfcheck.quiz.Quiz`), so ``check_quiz("04d.3",
 "b")`` works like every other quiz.  The right answers are derived in
 ``tests/test_selfcheck_exercises_04d.py`` from PyTorch, not copied from here.
 """
@@ -13,7 +13,7 @@ from .answers import Part
 __all__ = ["QUIZZES"]
 
 QUIZZES = {
-    "04d.1": ("normalisation at batch size 2", {"answer": Part("b", (
+    "04d.3": ("normalisation at batch size 2", {"answer": Part("b", (
         M("smoother averages", "a", "the running averages would move more slowly, but each "
                                     "training step still normalises with the statistics of "
                                     "2 images: noisy, and each image depends on the other."),
@@ -23,13 +23,13 @@ QUIZZES = {
         M("dropout", "d", "dropout does not normalise anything; the problem is the "
                           "statistics of a batch of 2.")))},
         {"a": "a", "b": "b", "c": "c", "d": "d"}),
-    "04d.2": ("what batch norm fixes", {"answer": Part("a", (
+    "04d.4": ("what batch norm fixes", {"answer": Part("a", (
         M("whole distribution", "b", "only two numbers per channel are fixed, the batch mean "
                                      "and variance; the shape of the distribution still "
                                      "moves (and gamma, beta move those two)."),
         M("mean only", "c", "the variance is fixed too: x_hat has variance 1 (up to eps).")))},
         {"a": "a", "b": "b", "c": "c"}),
-    "04d.3": ("the backward pass", {
+    "04d.5": ("the backward pass", {
         "channel_sum": Part(0, (
             M("constants", 0.5 * 12, "treating mean and sigma as constants gives gamma/sigma "
                                      "= 0.5 per input, 6 over the 12 inputs; the true "

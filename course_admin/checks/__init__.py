@@ -88,7 +88,8 @@ def load_checks(name, source_dir=None):
 def encode(value):
     """Plain JSON-able data from arrays (base64 bytes, dtype, shape), numbers, lists..."""
     if isinstance(value, (np.ndarray, np.generic)):
-        a = np.ascontiguousarray(value)
+        # ascontiguousarray makes a NumPy scalar a 1-element array: keep its shape ()
+        a = np.ascontiguousarray(value).reshape(np.shape(value))
         if a.dtype.kind not in "biuf":
             raise TypeError(f"arrays of dtype {a.dtype} are not sent")
         return {"__array__": True, "dtype": a.dtype.str, "shape": list(a.shape),
@@ -185,7 +186,7 @@ def _enc(v):
     if type(v).__module__.startswith("torch") and hasattr(v, "detach"):
         v = v.detach().cpu().numpy()
     if isinstance(v, (_np.ndarray, _np.generic)) and v.dtype.kind in "biuf":
-        a = _np.ascontiguousarray(v)
+        a = _np.ascontiguousarray(v).reshape(_np.shape(v))    # a scalar keeps shape ()
         return {"__array__": True, "dtype": a.dtype.str, "shape": list(a.shape),
                 "data": _b64.b64encode(a.tobytes()).decode("ascii")}
     if isinstance(v, (list, tuple)):
