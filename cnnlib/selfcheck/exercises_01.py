@@ -111,10 +111,10 @@ EXERCISES = {
         check=check_correlate1d),
     "01a.2": Exercise(
         "spot the bug: how many taps?",
-        "A published lecture slide writes a convolution of a kernel of M taps as "
-        "`y[n] = sum_{m = -M/2}^{M/2} h[m] x[n - m]`. For M = 4, how many terms does that "
-        "sum have (`taps`)? For an odd number of taps M, which `last` index m makes the sum "
-        "`m = -(M - 1)/2 ... (M - 1)/2` have exactly M terms; give it for M = 5. Check with "
+        "A published lecture slide writes the convolution with a kernel of M taps as "
+        "`y[n] = sum_{m = -M/2}^{M/2} h[m] x[n - m]`. For M = 4, how many terms (`taps`) "
+        "does that sum have? For M = 5 taps centred on 0, what `last` index makes the sum "
+        "over `m = -last ... last` have exactly M terms? Check with "
         "`check_exercise('01a.2', taps=..., last=...)`.",
         parts={
             "taps": Part(5, (

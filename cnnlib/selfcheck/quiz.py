@@ -67,13 +67,7 @@ QUIZZES = {
             M("not rounded down", 94 / 3, "(N - K + 1)/s is not the formula, and output "
                                           "counts are whole: floor((N - K)/s) + 1."))),
     }),
-    "01a.4": Quiz("edge kernels on flat regions", {
-        "answer": Part(0, (
-            M("sums to one", 1, "a blur's weights sum to 1; Sobel's sum to 0."),
-            M("largest weight", 2, "2 is Sobel's largest weight; on a flat patch all "
-                                   "products cancel."))),
-    }),
-    "01a.5": Quiz("modes", {
+    "01a.4": Quiz("modes", {
         "valid": Part(24, (M("plus one", 23, _PLUS_ONE),)),
         "same": Part(28, (M("valid", 24, "that is valid; same keeps the size."),)),
         "full": Part(32, (M("plus one", 33, "full is N + K - 1, not N + K."),)),

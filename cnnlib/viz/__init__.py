@@ -12,6 +12,9 @@ from .backprop import plot_kernel_training, plot_loss_curves, show_jacobians, sh
 from .metrics import (plot_confusion_matrix, plot_per_class_metrics, plot_precision_recall,
                       readable_text_color, relative_luminance, show_confident_mistakes,
                       show_confused_pairs)
+from .correlation import (filtered_for_display, plot_connections, plot_separable,
+                          plot_sliding_window, plot_weight_counts, show_image_row,
+                          show_matrices, show_modes)
 from .architectures import plot_imagenet_progress, plot_layer_costs
 from .milestones import (plot_activation_slopes, plot_dataset_sizes, plot_ilsvrc_winners,
                          show_connection_table)
