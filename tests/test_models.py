@@ -458,10 +458,12 @@ def test_inputs_too_small_get_a_clear_error_at_torchvisions_limit(ours, theirs, 
             model(torch.empty(1, 3, h, w, device="meta"))
 
 
-# Image models only: causal_cnn reads 1-D sequences (its checks are in tests/test_wavenet.py).
+# Image models only: causal_cnn reads 1-D sequences (its checks are in tests/test_wavenet.py),
+# shattered_net scalars (tests/test_models_shattered.py, with its input_gradient).
 FACTORIES = [name for name in dir(models) if callable(getattr(models, name))
              and name[0].islower()
-             and name not in ("summary", "receptive_field", "imagenet_zoo", "causal_cnn")]
+             and name not in ("summary", "receptive_field", "imagenet_zoo", "causal_cnn",
+                              "shattered_net", "input_gradient")]
 
 
 @pytest.mark.parametrize("name", FACTORIES)
