@@ -51,7 +51,7 @@ def batch_order(n, steps, batch_size, seed=0):
 def train_side_by_side(train_steps, x, y, steps, batch_size, seed=0, desc="training"):
     """Run several training-step functions on the same mini-batches, one after the other.
 
-    For each of ``steps`` batches (drawn by :func:`batch_order`), every function in
+    For each of ``steps`` batches (drawn by ``batch_order`` of this module), every function in
     ``train_steps`` is called in turn on that batch; its returned loss is recorded and
     the time it took is added to its total. A progress bar shows the batches.
 

@@ -3,7 +3,7 @@
 Where a network's memory and parameters sit, layer by layer, and how the ILSVRC winners'
 top-5 error fell from 2010 to 2017. The numbers drawn come from the caller
 (:func:`plot_layer_costs` takes the rows of :func:`cnnlib.models.summary`) or from the
-published results quoted in :data:`ILSVRC_WINNERS` and :data:`IMAGENET_PAPERS`; this module
+published results quoted in ``ILSVRC_WINNERS`` and ``IMAGENET_PAPERS``; this module
 does not need torch.
 """
 import matplotlib.pyplot as plt
@@ -42,7 +42,7 @@ def plot_layer_costs(rows, labels=None, size=(12, 7)):
     ----------
     rows : sequence of dict
         One per layer, in order, with ``"type"`` (e.g. ``"Conv2d"``; coloured by
-        :data:`LAYER_COLOURS`, other types grey), ``"activations"`` (the numbers the
+        ``LAYER_COLOURS``, other types grey), ``"activations"`` (the numbers the
         layer outputs for one image, e.g. 64 x 224 x 224) and ``"params"``: the rows of
         ``cnnlib.models.summary(model, (C, H, W)).rows``.
     labels : sequence of str, optional
@@ -98,11 +98,11 @@ def plot_imagenet_progress(winners=None, papers=None, size=(12, 6)):
     Parameters
     ----------
     winners : dict, optional
-        Year to (name, top-5 error in %); :data:`ILSVRC_WINNERS` by default. Drawn as a
+        Year to (name, top-5 error in %); ``ILSVRC_WINNERS`` by default. Drawn as a
         line of filled markers, each labelled with its name and error.
     papers : dict, optional
         Label to (year, top-5 error in %, (label year, label error)) for results that
-        were not challenge entries; :data:`IMAGENET_PAPERS` by default. Drawn as open
+        were not challenge entries; ``IMAGENET_PAPERS`` by default. Drawn as open
         markers with their label at the given place, joined by a thin line.
     size : (float, float)
         Figure size in inches.
