@@ -19,11 +19,14 @@ for ``F(2x2, 3x3)`` (2.25x fewer), 36 instead of 144 for ``F(4x4, 3x3)`` (4x few
 In a layer the kernel and input transforms are linear, so the sum over input channels
 can be done *in the transformed domain*: for each of the ``a^2`` tile positions ``xi``,
 
-    M[xi] = U[xi] @ V[xi]      (C_out, C_in) @ (C_in, tiles) -> (C_out, tiles)
+    M[xi] = V[xi] @ U[xi]      (tiles, C_in) @ (C_in, C_out) -> (tiles, C_out)
 
 with ``U = G g G^T`` for every kernel and ``V = B^T d B`` for every tile of every image.
 That is one batched matrix product (``np.matmul`` over the ``a^2`` positions), where
 the convolution's multiply-adds are; the transforms cost a few additions per value.
+(The tiles are rows and the channels columns: on the course's reference machine BLAS
+runs this layout about 2.5x faster than ``U @ V`` with its few thousand columns split
+into blocks.)
 
 Both gradients are Winograd convolutions too:
 
@@ -40,7 +43,7 @@ float64 ``F(4x4, 3x3)`` (``tile_size_for``; the numbers are in ``benchmarks/READ
 """
 import numpy as np
 
-__all__ = ["TRANSFORMS", "TILE_SIZES", "CHUNK_BYTES", "winograd_pays", "tile_size_for",
+__all__ = ["TRANSFORMS", "TILE_SIZES", "CHUNK_BYTES", "MIN_TILES", "winograd_pays", "tile_size_for",
            "forward", "weight_gradient", "input_gradient", "kernel_transform",
            "input_transform", "output_transform", "output_transform_adjoint"]
 
@@ -79,10 +82,12 @@ TRANSFORMS = {
 }
 TILE_SIZES = tuple(TRANSFORMS)
 
-# The transformed tiles are built for blocks of tile rows whose transformed input takes at
-# most this many bytes, so a large image never holds all of them at once (and a block's
-# tiles stay closer to the cache).
+# The transformed tiles are built block by block (``_blocks``): about this many bytes of
+# transformed input per block, so a large image never holds all of them at once and a
+# block's tiles stay closer to the cache; but at least MIN_TILES tiles, so that with many
+# channels the batched product still gets enough rows to run at speed.
 CHUNK_BYTES = 2**20
+MIN_TILES = 256
 
 
 # --------------------------------------------------------------------------------------
@@ -135,20 +140,19 @@ def forward(xp, weight, m=2):
     ndarray, shape (N, C_out, H_p - 2, W_p - 2), contiguous
     """
     t = _matrices(m, xp.dtype)
-    u = kernel_transform(weight, t)                     # (a^2, C_out, C_in)
+    u = kernel_transform(weight, t)                     # (a^2, C_in, C_out)
     output_size = (xp.shape[2] - 2, xp.shape[3] - 2)
     grid = _tile_grid(output_size, m)
-    xc = _extended_channels_first(xp, grid, m)          # (C_in, N, th*m + 2, tw*m + 2)
     n, c_out = xp.shape[0], weight.shape[0]
-    # Outputs of whole tiles; the rows and columns beyond the output are cropped at the end.
+    # Outputs of whole tiles: [n, o, ty, i, tx, j] is out[n, o, ty*m + i, tx*m + j]; the
+    # rows and columns beyond the output are cropped at the end.
     out = np.empty((n, c_out, grid[0], m, grid[1], m), xp.dtype)
-    for rows in _tile_row_blocks(xc, grid, m):
-        v = input_transform(xc, rows, grid[1], t)       # (a^2, C_in, tiles)
-        mm = np.matmul(u, v)                            # (a^2, C_out, tiles): the work
-        y = output_transform(mm, t)                     # (m^2, C_out, tiles)
-        # y[(i, j), o, (n, ty, tx)] is out[n, o, ty*m + i, tx*m + j]
-        y = y.reshape(m, m, c_out, n, rows.stop - rows.start, grid[1])
-        out[:, :, rows] = y.transpose(3, 2, 4, 0, 5, 1)
+    for images, rows in _blocks(xp, grid, m):
+        xh = _channels_last_slab(xp, images, rows, grid, m)   # (B, rows' cells, W_e, C_in)
+        v = input_transform(xh, grid[1], t)                   # (a^2, tiles, C_in)
+        mm = np.matmul(v, u)                                  # (a^2, tiles, C_out): the work
+        # the block's outputs, seen as (B, R, m, tiles per row, m, C_out)
+        output_transform(mm, t, out=out[images, :, rows].transpose(0, 2, 3, 4, 5, 1))
     out = out.reshape(n, c_out, grid[0] * m, grid[1] * m)
     return _crop(out, output_size)
 
@@ -193,82 +197,149 @@ def weight_gradient(dout, xp, m=2):
     t = _matrices(m, xp.dtype)
     output_size = dout.shape[2:]
     grid = _tile_grid(output_size, m)
-    xc = _extended_channels_first(xp, grid, m)
     n, c_out, c_in = xp.shape[0], dout.shape[1], xp.shape[1]
-    # dout cut into tiles: [n, o, ty, i, tx, j] is dout[n, o, ty*m + i, tx*m + j], 0 beyond
-    full = np.zeros((n, c_out, grid[0] * m, grid[1] * m), xp.dtype)
-    full[:, :, :output_size[0], :output_size[1]] = dout
-    dout_tiles = full.reshape(n, c_out, grid[0], m, grid[1], m)
-    du = np.zeros(((m + 2) ** 2, c_out, c_in), xp.dtype)
-    for rows in _tile_row_blocks(xc, grid, m):
-        v = input_transform(xc, rows, grid[1], t)                   # (a^2, C_in, tiles)
-        dy = dout_tiles[:, :, rows].transpose(3, 5, 1, 0, 2, 4).reshape(m * m, c_out, -1)
-        dm = output_transform_adjoint(dy, t)                        # (a^2, C_out, tiles)
-        du += np.matmul(dm, v.transpose(0, 2, 1))                   # (a^2, C_out, C_in)
+    # dout cut into tiles, channels last: [n, ty, i, tx, j, o] is dout[n, o, ty*m + i, tx*m + j],
+    # 0 beyond the output
+    dy = np.zeros((n, grid[0] * m, grid[1] * m, c_out), xp.dtype)
+    dy[:, :output_size[0], :output_size[1]] = dout.transpose(0, 2, 3, 1)
+    dy = dy.reshape(n, grid[0], m, grid[1], m, c_out)
+    du = np.zeros(((m + 2) ** 2, c_in, c_out), xp.dtype)
+    for images, rows in _blocks(xp, grid, m):
+        xh = _channels_last_slab(xp, images, rows, grid, m)
+        v = input_transform(xh, grid[1], t)                        # (a^2, tiles, C_in)
+        dm = output_transform_adjoint(dy[images, rows], t)         # (a^2, tiles, C_out)
+        du += np.matmul(v.transpose(0, 2, 1), dm)                  # (a^2, C_in, C_out)
     # dg = G^T dU G for every kernel: the adjoint of kernel_transform
-    dg = t["GG"].T @ du.reshape(du.shape[0], -1)                    # (9, C_out*C_in)
-    return np.ascontiguousarray(dg.reshape(3, 3, c_out, c_in).transpose(2, 3, 0, 1))
+    dg = t["GG"].T @ du.reshape(du.shape[0], -1)                    # (9, C_in*C_out)
+    return np.ascontiguousarray(dg.reshape(3, 3, c_in, c_out).transpose(3, 2, 0, 1))
 
 
 # --------------------------------------------------------------------------------------
 # The transforms
 # --------------------------------------------------------------------------------------
-# Trick: a two-sided product ``P z Q^T`` of a small tile ``z`` is one matrix-vector product
-# with the Kronecker product, ``vec(P z Q^T) = (P kron Q) vec(z)`` (``vec`` reads row by
-# row).  With the tiles' entries as the rows of one matrix, (a^2, everything else), every
-# tile of every channel and image is transformed by ONE matrix product with the a^2 x a^2
-# (or m^2 x a^2) Kronecker matrix, which BLAS runs at speed, instead of many tiny products.
+# A two-sided product ``P z Q^T`` of a small tile ``z`` is done one side at a time, for
+# every tile at once: row ``k`` of ``P z`` is ``sum_i P[k, i] * z[i]``, and with ``z[i]``
+# the strided view holding entry ``i`` of every tile, that is a few whole-array additions
+# (``_combine``).  The matrices of F(2x2, 3x3) hold only 0 and +-1, so its transforms are
+# additions and subtractions of views: no multiplication, and no copy of the tiles.  The
+# tiles' values are channels last, (..., C), so each view reads runs of C contiguous numbers
+# and the batched product gets (tiles, C_in) rows, the layout BLAS runs fastest here.
 
 def _matrices(m, dtype):
-    """The Kronecker matrices of F(m x m, 3 x 3) in ``dtype``.
+    """The matrices of F(m x m, 3 x 3): ``B^T``, ``A^T`` as Python numbers, ``G kron G`` in ``dtype``.
 
-    ``BB`` = B^T kron B^T (a^2, a^2) for the input tiles, ``GG`` = G kron G (a^2, 9) for the
-    kernels, ``AA`` = A^T kron A^T (m^2, a^2) for the outputs.
+    ``GG`` = G kron G (a^2, 9) transforms all the kernels in one product (``vec(G g G^T) =
+    (G kron G) vec(g)``, ``vec`` reading row by row).
     """
     if m not in TRANSFORMS:
         raise ValueError(f"m must be one of {TILE_SIZES} (the tile sizes), got {m!r}")
     bt, g, at = (TRANSFORMS[m][k] for k in ("BT", "G", "AT"))
-    return dict(m=m, BB=np.kron(bt, bt).astype(dtype), GG=np.kron(g, g).astype(dtype),
-                AA=np.kron(at, at).astype(dtype))
+    return dict(m=m, BT=bt.tolist(), AT=at.tolist(), GG=np.kron(g, g).astype(dtype))
+
+
+def _combine(coefficients, terms, out):
+    """``out[...] = sum_i coefficients[i] * terms[i]``, skipping zeros; returns ``out``.
+
+    One NumPy operation per nonzero coefficient; a coefficient of +-1 is an addition or a
+    subtraction (no multiplication).  ``coefficients`` are Python numbers, so a float32
+    ``out`` stays float32.
+    """
+    # a +1 term first (if any), so that the first two terms are often one add or subtract
+    pairs = sorted(((c, z) for c, z in zip(coefficients, terms) if c != 0),
+                   key=lambda pair: pair[0] != 1)
+    (c, z), rest = pairs[0], pairs[1:]
+    if c == 1 and rest and rest[0][0] in (1, -1):
+        (np.add if rest[0][0] == 1 else np.subtract)(z, rest[0][1], out=out)
+        rest = rest[1:]
+    elif c == 1:
+        np.copyto(out, z)
+    else:
+        np.multiply(z, c, out=out)
+    for c, z in rest:
+        if c == 1:
+            np.add(out, z, out=out)
+        elif c == -1:
+            np.subtract(out, z, out=out)
+        else:
+            out += c * z
+    return out
 
 
 def kernel_transform(weight, t):
-    """``U = G g G^T`` for every kernel: (C_out, C_in, 3, 3) -> (a^2, C_out, C_in)."""
-    c_out, c_in = weight.shape[:2]
-    g = np.ascontiguousarray(weight.transpose(2, 3, 0, 1)).reshape(9, c_out * c_in)
-    return (t["GG"] @ g).reshape(-1, c_out, c_in)
+    """``U = G g G^T`` for every kernel: (C_out, C_in, 3, 3) -> (a^2, C_in, C_out).
 
-
-def input_transform(xc, rows, tiles_per_row, t):
-    """``V = B^T d B`` for the input tiles of tile rows ``rows``: (a^2, C_in, tiles).
-
-    ``xc`` is the zero-extended padded input seen channels first, (C_in, N, H_e, W_e).
-    Tile ``(ty, tx)`` reads rows ``ty*m .. ty*m + a - 1`` and columns ``tx*m ..
-    tx*m + a - 1``: neighbouring tiles overlap by ``a - m = 2`` cells (the kernel's
-    reach), so every output's 3x3 window lies inside exactly one tile.  Trick: entry
-    ``(i, j)`` of every tile at once is one strided slice, ``xc[:, :, ty*m + i, tx*m + j]``
-    over all ``(ty, tx)``, so the tiles are gathered with ``a^2`` slice copies (the
-    tiles' order is (image, tile row, tile column)).
+    Transposed (C_in before C_out), the layout of the batched product ``V[xi] @ U[xi]``.
     """
-    m = t["m"]
+    c_out, c_in = weight.shape[:2]
+    g = np.ascontiguousarray(weight.transpose(2, 3, 1, 0)).reshape(9, c_in * c_out)
+    return (t["GG"] @ g).reshape(-1, c_in, c_out)
+
+
+def input_transform(xh, tiles_per_row, t):
+    """``V = B^T d B`` for every input tile of a block: (a^2, tiles, C_in).
+
+    ``xh`` is the block's slab of the padded input, channels last, (B, R*m + 2, W_e,
+    C_in) for ``R`` tile rows (``_channels_last_slab``).  Tile ``(ty, tx)`` reads rows
+    ``ty*m .. ty*m + a - 1`` and
+    columns ``tx*m .. tx*m + a - 1``: neighbouring tiles overlap by ``a - m = 2`` cells
+    (the kernel's reach), so every output's 3x3 window lies inside exactly one tile.
+    Trick: row ``i`` of every tile at once is one strided view, ``xh[:, ty*m + i]`` over
+    all ``ty``; ``B^T`` combines those views (the tiles' rows), then ``B`` the columns the
+    same way.  The tiles come in the order (image, tile row, tile column).
+    """
+    m, bt = t["m"], t["BT"]
     a = m + 2
-    c_in, n = xc.shape[:2]
-    d = np.empty((a, a, c_in, n, rows.stop - rows.start, tiles_per_row), xc.dtype)
-    for i in range(a):
-        rs = slice(rows.start * m + i, (rows.stop - 1) * m + i + 1, m)
-        for j in range(a):
-            d[i, j] = xc[:, :, rs, j:(tiles_per_row - 1) * m + j + 1:m]
-    return (t["BB"] @ d.reshape(a * a, -1)).reshape(a * a, c_in, -1)
+    b, h, we, c_in = xh.shape
+    r = (h - 2) // m                                               # tile rows
+    tile_rows = [xh[:, i:(r - 1) * m + i + 1:m] for i in range(a)]
+    bd = np.empty((a, b, r, we, c_in), xh.dtype)                   # B^T d, every tile
+    for k in range(a):
+        _combine(bt[k], tile_rows, out=bd[k])
+    tile_cols = [bd[:, :, :, j:(tiles_per_row - 1) * m + j + 1:m] for j in range(a)]
+    v = np.empty((a, a, b, r, tiles_per_row, c_in), xh.dtype)      # B^T d B
+    for k in range(a):
+        _combine(bt[k], tile_cols, out=v[:, k])
+    return v.reshape(a * a, -1, c_in)
 
 
-def output_transform(mm, t):
-    """``Y = A^T M A`` for every tile: (a^2, C_out, tiles) -> (m^2, C_out, tiles)."""
-    return (t["AA"] @ mm.reshape(mm.shape[0], -1)).reshape((-1,) + mm.shape[1:])
+def output_transform(mm, t, out):
+    """``Y = A^T M A`` for every tile, written into ``out``.
+
+    ``mm`` is (a^2, tiles, C_out) with the tiles in the order (image, tile row, tile
+    column); ``out`` is the block's (B, R, m, tiles_per_row, m, C_out) view of the output,
+    ``out[n, ty, i, tx, j]`` the output at ``(ty*m + i, tx*m + j)``.
+    """
+    m, at = t["m"], t["AT"]
+    a = m + 2
+    b, r, _, tw, _, c_out = out.shape
+    mm = mm.reshape(a, a, b, r, tw, c_out)
+    ma = np.empty((a, m, b, r, tw, c_out), mm.dtype)                # M A
+    for j in range(m):
+        _combine(at[j], [mm[:, k] for k in range(a)], out=ma[:, j])
+    for i in range(m):                                              # A^T (M A)
+        for j in range(m):
+            _combine(at[i], [ma[k, j] for k in range(a)], out=out[:, :, i, :, j])
+    return out
 
 
 def output_transform_adjoint(dy, t):
-    """``dM = A dY A^T`` for every tile: (m^2, C_out, tiles) -> (a^2, C_out, tiles)."""
-    return (t["AA"].T @ dy.reshape(dy.shape[0], -1)).reshape((-1,) + dy.shape[1:])
+    """``dM = A dY A^T`` for every tile: the adjoint of ``output_transform``.
+
+    ``dy`` is a block of the output gradient cut into tiles, (B, R, m, tiles_per_row, m,
+    C_out) as in ``output_transform``; returns (a^2, tiles, C_out).
+    """
+    m, at = t["m"], t["AT"]
+    a = m + 2
+    b, r, _, tw, _, c_out = dy.shape
+    columns = [[at[j][l] for j in range(m)] for l in range(a)]      # column l of A^T
+    day = np.empty((m, a, b, r, tw, c_out), dy.dtype)               # dY A^T
+    for i in range(m):
+        for l in range(a):
+            _combine(columns[l], [dy[:, :, i, :, j] for j in range(m)], out=day[i, l])
+    dm = np.empty((a, a, b, r, tw, c_out), dy.dtype)                # A (dY A^T)
+    for k in range(a):
+        _combine(columns[k], [day[i] for i in range(m)], out=dm[k])
+    return dm.reshape(a * a, -1, c_out)
 
 
 # --------------------------------------------------------------------------------------
@@ -279,27 +350,43 @@ def _tile_grid(output_size, m):
     return (-(-output_size[0] // m), -(-output_size[1] // m))
 
 
-def _extended_channels_first(xp, grid, m):
-    """The padded input with zeros added at the bottom and right up to whole tiles.
+def _channels_last_slab(xp, images, rows, grid, m):
+    """The cells a block of tiles reads, channels last: (B, R*m + 2, W_e, C_in), a copy.
 
+    ``images`` and ``rows`` (tile rows) are a block of ``_blocks``; the slab holds input
+    rows ``rows.start*m .. rows.stop*m + 1`` of the padded input ``xp`` (N, C_in, H_p,
+    W_p), with its channels last so that each tile entry is a run of C_in numbers.
     Trick: the last tiles may reach beyond the input when ``H_out`` is not a multiple of
-    ``m``; the zeros make every tile full-sized, and the outputs they produce beyond
-    ``H_out`` are cropped.  Returned as the (C_in, N, H_e, W_e) view, so that one slice
-    gathers a tile entry for every image.
+    ``m``; zeros there make every tile full-sized, and the outputs they produce beyond
+    ``H_out`` are cropped.  Built block by block, the copy never holds the whole input.
     """
-    need = (grid[0] * m + 2, grid[1] * m + 2)
-    extra = (need[0] - xp.shape[2], need[1] - xp.shape[3])
-    if extra != (0, 0):
-        xp = np.pad(xp, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
-    return xp.transpose(1, 0, 2, 3)
+    top, bottom = rows.start * m, rows.stop * m + 2
+    part = xp[images, :, top:bottom]                               # (B, C_in, <= R*m+2, W_p)
+    slab = np.empty((part.shape[0], bottom - top, grid[1] * m + 2, xp.shape[1]), xp.dtype)
+    h, w = part.shape[2], part.shape[3]
+    slab[:, :h, :w] = part.transpose(0, 2, 3, 1)
+    slab[:, h:] = 0
+    slab[:, :h, w:] = 0
+    return slab
 
 
-def _tile_row_blocks(xc, grid, m):
-    """Blocks of tile rows whose transformed input fits in ``CHUNK_BYTES``."""
+def _blocks(xp, grid, m):
+    """``(images, tile rows)`` slices of about ``CHUNK_BYTES`` of transformed input.
+
+    Small images go several to a block (fewer, larger matrix products); a large one is
+    cut into blocks of tile rows, so a block's tiles stay close to the cache.  A block has
+    at least ``MIN_TILES`` tiles (when there are that many), or with many channels the
+    matrix products would get too few rows to run at speed.
+    """
     a = m + 2
-    row_bytes = a * a * xc.shape[0] * xc.shape[1] * grid[1] * xc.itemsize
-    step = max(1, min(grid[0], CHUNK_BYTES // max(row_bytes, 1)))
-    return [slice(i, min(i + step, grid[0])) for i in range(0, grid[0], step)]
+    n, c_in = xp.shape[0], xp.shape[1]
+    tiles = max(MIN_TILES, CHUNK_BYTES // (a * a * c_in * xp.itemsize))
+    rows = max(1, min(grid[0], -(-tiles // grid[1])))                  # tile rows per block
+    if rows < grid[0]:
+        return [(slice(i, i + 1), slice(r, min(r + rows, grid[0])))
+                for i in range(n) for r in range(0, grid[0], rows)]
+    images = max(1, -(-tiles // (grid[0] * grid[1])))
+    return [(slice(i, min(i + images, n)), slice(0, grid[0])) for i in range(0, n, images)]
 
 
 def _crop(out, output_size):
