@@ -811,8 +811,15 @@ class _Runner:
                 result.messages[gid] = (f"0 points: {task} must be written with NumPy only "
                                         f"({'; '.join(reasons[:3])})")
                 return True
-        inputs = check.inputs(self.rng)
-        reply, go_on = self._evaluate(gid, request(check, inputs),
+        try:
+            inputs = check.inputs(self.rng)
+            expression = request(check, inputs)
+        except Exception as exc:                 # the grader's own trouble: this task only
+            why = f"grader error: {type(exc).__name__}: {exc}"[:200]
+            result.messages[gid] = why
+            self.notes.append(f"{why} (the tests of {gid})")
+            return True
+        reply, go_on = self._evaluate(gid, expression,
                                       "timeout: the code ran over the time limit on the tests")
         if reply is None:
             return go_on

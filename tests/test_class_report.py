@@ -6,9 +6,12 @@ version with its blanks) are graded by the real grader, each in its bubblewrap s
 The submissions keep the set-up cell, the quiz checks and the exercise section only (a
 student may delete the rest), so the run takes a few seconds per submission.  The test
 asserts each student's points, each recorded ``(correct, mistake)``, and the report's
-counts, exactly.
+counts, exactly.  Lesson 07's Exercise 07.2 takes torch modules, which the grader cannot
+send as data: its submissions (right, each known mistake, blank) are graded the same way,
+and one check the grader itself cannot prepare must cost that check's point only.
 """
 import csv
+import dataclasses
 import re
 
 import nbformat
@@ -19,7 +22,7 @@ from cnnlib.selfcheck.quiz import QUIZZES
 from course_admin.checks.lessons import (exercise_cases, lesson_checks, quiz_verdicts,
                                          read_verdicts, replay)
 from course_admin.generate import LESSON_SOURCES, student_notebook
-from course_admin.grade import grade_class
+from course_admin.grade import Assignment, grade_class, grade_notebook
 from course_admin.report import write_report
 from course_admin.sandbox import bwrap_works
 
@@ -204,3 +207,89 @@ def test_the_class_report_counts_exactly(graded):
     assert (root / "report" / "class_report.png").stat().st_size > 10_000
     alt = (root / "report" / "class_report.alt.txt").read_text()
     assert alt.startswith("Horizontal bars") and "Exercise 01b.1" in alt
+
+
+# --------------------------------------------------------------------------- lesson 07
+# Exercise 07.2's cases are torch modules, which are not plain data: the grader sends the
+# code that builds them (Exercise.cases_code) and the kernel builds them itself.
+LESSON_07 = "07_transfer_learning"
+SOURCE_07 = LESSON_SOURCES / f"{LESSON_07}.ipynb"
+COUNT = "def count_trainable(model):\n    return {body}\n"
+COUNTS = {"right": "sum(p.numel() for p in model.parameters() if p.requires_grad)",
+          "frozen counted": "sum(p.numel() for p in model.parameters())",
+          "tensors counted": "sum(1 for p in model.parameters() if p.requires_grad)",
+          "buffers counted": "sum(p.numel() for p in model.parameters() if p.requires_grad)"
+                             " + sum(b.numel() for b in model.buffers())"}
+
+
+def submissions_07():
+    """Lesson 07's exercise section answered right but for 07.2 (one per ``COUNTS``), and blank."""
+    source = nbformat.read(SOURCE_07, as_version=4)
+    by_id = {c.id: c for c in source.cells}
+    student = student_notebook(source)
+    start = next(i for i, c in enumerate(student.cells) if c.source.startswith("## Exercises"))
+    end = next(i for i, c in enumerate(student.cells) if c.source.startswith("## Summary"))
+    setup = nbformat.v4.new_code_cell("from cnnlib.selfcheck import check_exercise")
+    notebooks = {}
+    for name in [*COUNTS, "blank"]:
+        nb = nbformat.from_dict(student)
+        nb.cells = [setup] + [nbformat.from_dict(c) for c in student.cells[start:end]]
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+            if name == "blank" or not cell.metadata.get("nbgrader", {}).get("solution"):
+                continue
+            if gid == "ex-07-2-answer":
+                cell.source = COUNT.format(body=COUNTS[name])
+            else:
+                cell.source = _solution(by_id[cell.id].source)
+        notebooks[name] = nb
+    return notebooks
+
+
+@pytest.fixture(scope="module")
+def graded_07(tmp_path_factory):
+    if not bwrap_works():
+        pytest.skip("bubblewrap cannot isolate here (CI installs it)")
+    root = tmp_path_factory.mktemp("lesson-07")
+    for name, nb in submissions_07().items():
+        student = name.replace(" ", "-")
+        (root / "submitted" / student).mkdir(parents=True)
+        nbformat.write(nb, root / "submitted" / student / "lesson 07.ipynb")
+    results = grade_class(root / "submitted", root / "marks", source_dir=LESSON_SOURCES,
+                          workers=2, timeout=60)
+    return root, results
+
+
+def test_torch_module_cases_are_built_in_the_kernel_and_graded(graded_07):
+    root, results = graded_07
+    with open(root / "marks" / f"{LESSON_07}.csv", newline="") as f:
+        totals = {row["student_id"]: row["total"] for row in csv.DictReader(f)}
+    why = [(r.student, r.messages, r.note) for r in results]
+    assert totals == {"right": "3", "frozen-counted": "2", "tensors-counted": "2",
+                      "buffers-counted": "2", "blank": "0"}, why
+    rows = read_verdicts(root / "marks" / f"{LESSON_07}.verdicts.csv")
+    count = {r["student_id"]: (r["correct"], r["mistake"]) for r in rows if r["id"] == "07.2"}
+    assert count == {"right": ("1", ""), "frozen-counted": ("0", "frozen counted"),
+                     "tensors-counted": ("0", "tensors counted"),
+                     "buffers-counted": ("0", "buffers counted"),
+                     "blank": ("0", "not written")}
+    assert not any("grader error" in r.note for r in results), why
+
+
+def test_a_grader_error_in_one_check_costs_that_check_only(tmp_path):
+    if not bwrap_works():
+        pytest.skip("bubblewrap cannot isolate here (CI installs it)")
+    checks = {c.task: c for c in lesson_checks(SOURCE_07)}
+    # Inputs the grader cannot send as plain data: its own fault, not the student's.
+    checks["ex-07-1"] = dataclasses.replace(checks["ex-07-1"],
+                                            inputs=lambda rng: {"parts": object()})
+    lesson = Assignment.from_notebook(LESSON_07, nbformat.read(SOURCE_07, as_version=4),
+                                      checks)
+    path = tmp_path / "right" / "lesson 07.ipynb"
+    path.parent.mkdir()
+    nbformat.write(submissions_07()["right"], path)
+    result = grade_notebook(path, lesson, timeout=60, keep_feedback=False)
+    assert result.points == {"ex-07-1": 0, "ex-07-2": 1, "ex-07-3": 1}, (result.messages,
+                                                                          result.note)
+    assert result.messages["ex-07-1"].startswith("grader error: TypeError")
+    assert "grader error" in result.note and "ex-07-1" in result.note

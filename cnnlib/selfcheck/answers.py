@@ -58,7 +58,12 @@ class Exercise(NamedTuple):
 
     A value exercise has ``parts`` (name to :class:`Part`) and optional ``choices``
     (a word to the value it stands for); a function exercise has ``check``, the
-    function that checks the student's function.
+    function that checks the student's function.  When the arguments of its cases are
+    not plain data (arrays, numbers, strings: a torch module, say), ``cases_code`` is
+    Python source that builds them: self-contained (it imports what it uses), it defines
+    ``cases``, the ``(description, args)`` the check runs, in the check's order.  The
+    course grader sends that text to the student's kernel instead of the arguments
+    (:mod:`course_admin.checks.lessons`).
     """
 
     title: str
@@ -66,6 +71,7 @@ class Exercise(NamedTuple):
     parts: dict | None = None
     check: Callable | None = None
     choices: dict = {}
+    cases_code: str | None = None
 
 
 def normalise_answer(value, name="answer"):

@@ -17,24 +17,38 @@ def _count_trainable(model):
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+# The cases are Python source, not objects built here: a torch module is not plain data, so
+# the course grader (which never pickles) sends this text to the student's kernel to build
+# the same models there (Exercise.cases_code).  The notebook's check builds them from the
+# same text, so both sides run one definition.  Only the models' layers and which
+# parameters are frozen matter to a count, not their random initial weights.
+_TRAINABLE_CASES = """
+from torch import nn
+
+
+def frozen(module):
+    for p in module.parameters():
+        p.requires_grad_(False)
+    return module
+
+
+head_only = nn.Sequential(frozen(nn.Conv2d(3, 8, 3)), nn.BatchNorm2d(8), nn.ReLU(),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
+blocks = nn.Sequential(
+    frozen(nn.Sequential(nn.Conv2d(1, 4, 3, bias=False), nn.BatchNorm2d(4))),
+    nn.Sequential(nn.Conv2d(4, 4, 3, groups=4, bias=False), nn.BatchNorm2d(4)),
+    nn.Sequential(nn.Flatten(), nn.Linear(4 * 4 * 4, 10)))
+cases = [("one linear layer, nothing frozen", (nn.Linear(4, 3),)),
+         ("a frozen convolution under batch norm and a linear head", (head_only,)),
+         ("three blocks, the first frozen", (blocks,))]
+"""
+
+
 def _trainable_cases():
-    """Small torch models, some of whose parameters are frozen."""
-    from torch import nn
-
-    def frozen(module):
-        for p in module.parameters():
-            p.requires_grad_(False)
-        return module
-
-    head_only = nn.Sequential(frozen(nn.Conv2d(3, 8, 3)), nn.BatchNorm2d(8), nn.ReLU(),
-                              nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2))
-    blocks = nn.Sequential(
-        frozen(nn.Sequential(nn.Conv2d(1, 4, 3, bias=False), nn.BatchNorm2d(4))),
-        nn.Sequential(nn.Conv2d(4, 4, 3, groups=4, bias=False), nn.BatchNorm2d(4)),
-        nn.Sequential(nn.Flatten(), nn.Linear(4 * 4 * 4, 10)))
-    return [("one linear layer, nothing frozen", (nn.Linear(4, 3),)),
-            ("a frozen convolution under batch norm and a linear head", (head_only,)),
-            ("three blocks, the first frozen", (blocks,))]
+    """Small torch models, some of whose parameters are frozen: ``_TRAINABLE_CASES`` run."""
+    namespace = {}
+    exec(_TRAINABLE_CASES, namespace)      # a namespace of its own: nothing leaks out
+    return namespace["cases"]
 
 
 def check_count_trainable(count_trainable, quiet=False):
@@ -98,7 +112,7 @@ EXERCISES = {
         "the optimizer will update. Check with `check_exercise('07.2', count_trainable)`, "
         "then compare with `cnnlib.models.summary`'s trainable count on a model whose first "
         "block you froze.",
-        check=check_count_trainable),
+        check=check_count_trainable, cases_code=_TRAINABLE_CASES),
     "07.3": Exercise(
         "the weights of an inverted residual and of a probe",
         "MobileNetV2's inverted residual (Sandler et al., 2018; EfficientNet-Lite0's building "

@@ -4,11 +4,13 @@ A :class:`Check` replaces the hidden test of one graded cell.  For each grading 
 the grader draws fresh random inputs (``inputs(rng)``), sends them to the sandboxed
 kernel as plain data (arrays as base64 bytes, dtype and shape; numbers, strings,
 lists, dicts: JSON, never pickle), where ``probe(G, inputs)`` calls the student's code
-(``G`` is the notebook's namespace) and returns plain data again.  The grader decodes
-the reply strictly and ``verify(inputs, outputs)`` compares it with a reference it
-computes itself (PyTorch, cnnlib).  Nothing the notebook does to its own kernel
-(replacing builtins, patching ``numpy.testing`` or torch, forging a reply) can pass a
-check without the right numbers for inputs it has never seen.
+(``G`` is the notebook's namespace) and returns plain data again.  (Arguments that are
+not plain data, such as the torch modules of a lesson's exercise, travel as the Python
+source that builds them, which the probe runs: see :mod:`course_admin.checks.lessons`.)
+The grader decodes the reply strictly and ``verify(inputs, outputs)`` compares it with
+a reference it computes itself (PyTorch, cnnlib).  Nothing the notebook does to its own
+kernel (replacing builtins, patching ``numpy.testing`` or torch, forging a reply) can
+pass a check without the right numbers for inputs it has never seen.
 
 Random draws do not always hit the case that tells a right answer from a plausible
 wrong one (windows that overlap, ties, a stride that does not divide, several

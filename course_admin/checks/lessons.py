@@ -12,8 +12,13 @@ makes one :class:`~course_admin.checks.Check` per cell, judged in the grader's p
   learns the check's cases (the arguments its ``check_function`` call would pass), sends
   them to the kernel, which calls the student's function on each and sends back its
   outputs or the error it raised.  In the grader's process a stand-in function replays
-  those outputs into the exercise's own check, so the verdict and the diagnosis are
-  exactly those the student saw in the notebook; the student's code never runs here.
+  those outputs into the exercise's own check, run on those very cases, so the verdict
+  and the diagnosis are exactly those the student saw in the notebook; the student's
+  code never runs here.  Arguments that are not plain data (torch modules) cannot be
+  sent: such an exercise has ``cases_code`` (:class:`cnnlib.selfcheck.answers.Exercise`),
+  the source that builds its cases, and the grader sends that text instead; the kernel
+  runs it in a namespace of its own (so no name of the notebook can change what it
+  builds) and calls the student's function on the arguments it built.
 
 Each verdict is recorded as ``(correct, mistake)`` per exercise part (a function exercise
 has the part ``""``), the mistake being the name the check gives (``"flipped"``,
@@ -84,9 +89,9 @@ def replay(cases, outputs):
     """A stand-in for the student's function: the outputs the kernel sent, case by case.
 
     ``outputs[i]`` is ``{"ok": value}`` or ``{"error": "Type: message"}`` for ``cases[i]``;
-    the stand-in finds the case by its arguments (the very objects the check passes) and
-    returns its value or raises its error (NotImplementedError stays one, so the check
-    says "not written yet").
+    the stand-in finds the case by its arguments (the very objects the check passes, see
+    ``_on_cases``, or equal arrays and numbers) and returns its value or raises its
+    error (NotImplementedError stays one, so the check says "not written yet").
     """
     def stand_in(*args):
         for (desc, case_args), out in zip(cases, outputs):
@@ -103,6 +108,26 @@ def replay(cases, outputs):
                 return out.get("ok") if isinstance(out, dict) else None
         raise RuntimeError("the grader has no output for these arguments")
     return stand_in
+
+
+@contextlib.contextmanager
+def _on_cases(exercise, cases):
+    """Run the check of a function exercise on ``cases`` (captured by :func:`exercise_cases`).
+
+    A check may build its cases afresh on each call (new torch modules, which compare
+    equal only to themselves); within this context its ``check_function`` gets the
+    captured ``cases`` instead of the new ones, so :func:`replay` finds each case's
+    output by the very arguments it was captured with.  The cases come in the same
+    order with the same descriptions, so the verdict is the one the fresh cases give.
+    """
+    module = sys.modules[exercise.check.__module__]
+    check_function = module.check_function
+
+    def with_captured(label, fn, fresh_cases, *args, **kwargs):
+        return check_function(label, fn, cases, *args, **kwargs)
+
+    with mock.patch.object(module, "check_function", with_captured):
+        yield
 
 
 def _plain(value):
@@ -128,14 +153,22 @@ def probe(G, inputs):
     return out
 """
 
+# With "cases_code" the arguments are built by running that source in a fresh namespace,
+# not the notebook's G: a name the notebook defines (its own nn, say) cannot change them.
 _FUNCTION_PROBE = """
 def probe(G, inputs):
     try:
         fn = eval(inputs["function"], G)
     except BaseException as e:
         return {"missing": type(e).__name__ + ": " + str(e)[:200]}
+    if "cases_code" in inputs:
+        built = {}
+        exec(inputs["cases_code"], built)
+        cases = [args for _, args in built["cases"]]
+    else:
+        cases = inputs["cases"]
     out = []
-    for args in inputs["cases"]:
+    for args in cases:
         try:
             out.append({"ok": fn(*args)})
         except BaseException as e:
@@ -188,6 +221,10 @@ def _value_check(gid, exercise_id, parts):
 
 def _function_check(gid, exercise_id, exercise, function):
     cases = exercise_cases(exercise)
+    if exercise.cases_code is not None:       # not plain data: the code that builds them
+        sent = {"function": function, "cases_code": exercise.cases_code}
+    else:
+        sent = {"function": function, "cases": [list(args) for _, args in cases]}
 
     def verify(inputs, outputs):
         key = ("exercise", exercise_id, "")
@@ -199,7 +236,8 @@ def _function_check(gid, exercise_id, exercise, function):
         if not isinstance(replies, list) or len(replies) != len(cases):
             _fail({key: (False, "error")}, f"Exercise {exercise_id}: results missing")
         try:
-            verdict = exercise.check(replay(cases, replies), quiet=True)
+            with _on_cases(exercise, cases):
+                verdict = exercise.check(replay(cases, replies), quiet=True)
         except Exception as exc:           # the student's function raised: its message
             _fail({key: (False, "error")}, f"Exercise {exercise_id}: "
                                            f"{str(exc).splitlines()[0][:200]}")
@@ -207,9 +245,7 @@ def _function_check(gid, exercise_id, exercise, function):
             _fail({key: (False, verdict.mistake)}, verdict.message[:300])
         return {key: (True, None)}
 
-    return Check(task=gid, probe=_FUNCTION_PROBE,
-                 inputs=lambda rng: {"function": function,
-                                     "cases": [list(args) for _, args in cases]},
+    return Check(task=gid, probe=_FUNCTION_PROBE, inputs=lambda rng: dict(sent),
                  verify=verify)
 
 
