@@ -341,6 +341,8 @@ def _depthwise_forward(xp, weight, stride, dilation, output_size):
     place into the output: the first tap writes it, each further tap adds its product
     through one preallocated scratch block, so no array is zeroed or allocated per tap.
     """
+    if tuple(stride) == (1, 1):
+        return _depthwise_forward_flat(xp, weight, dilation, output_size)
     n, c_out = xp.shape[0], weight.shape[0]
     taps = weight[:, 0, :, :, None, None]                  # (C_out, kH, kW, 1, 1)
     out = np.empty((n, c_out) + tuple(output_size), dtype=xp.dtype)
@@ -364,6 +366,8 @@ def _depthwise_weight_gradient(dout, xp, weight, stride, dilation):
 
     Per image and block of channels, so the block's slices come from the cache.
     """
+    if tuple(stride) == (1, 1):
+        return _depthwise_weight_gradient_flat(dout, xp, weight, dilation)
     c_out, _, kh, kw = weight.shape
     dweight = np.zeros((c_out, kh, kw), dtype=xp.dtype)
     plane = (xp.shape[2] * xp.shape[3] + dout.shape[2] * dout.shape[3]) * xp.itemsize
@@ -382,6 +386,8 @@ def _depthwise_input_gradient(dout, weight, stride, dilation, groups, padded_siz
     each input channel sums the gradients of its m outputs.  Per image and block of
     channels, the taps add into the block in place through one scratch block.
     """
+    if tuple(stride) == (1, 1):
+        return _depthwise_input_gradient_flat(dout, weight, dilation, groups, padded_size)
     n, c_out = dout.shape[:2]
     taps = weight[:, 0, :, :, None, None]
     dimage = np.empty((c_out,) + tuple(padded_size), dtype=dout.dtype)
@@ -400,3 +406,101 @@ def _depthwise_input_gradient(dout, weight, stride, dilation, groups, padded_siz
         else:
             dxp[b] = dimage.reshape(groups, c_out // groups, *padded_size).sum(axis=1)
     return dxp
+
+
+# --------------------------------------------------------------------------------------
+# Depthwise with stride 1: every tap is one contiguous slice of the flattened plane
+# --------------------------------------------------------------------------------------
+# Read a padded plane row by row, as one vector of H_p * W_p numbers.  The window of output
+# (i, j) starts at i*W_p + j, and its tap (u, v) sits at i*W_p + j + shift with
+# shift = u*dH*W_p + v*dW: the same shift for every output.  So with stride 1 a tap reads
+# ONE contiguous slice of the vector, plane[shift : shift + span], for all outputs at once,
+# and NumPy runs each tap's multiply and add as a single fast pass (the strided slices
+# above run one short row at a time).  The slice also covers the kW - 1 positions at the
+# end of each row where a window would wrap onto the next row: they are computed and
+# dropped (forward), or given a zero gradient (backward).
+
+def _flat_layout(padded_size, output_size, kernel_size, dilation):
+    """``span`` (first to last output on the W_p-wide rows) and each tap's ``shift``."""
+    (hp, wp), (ho, wo), (kh, kw), (dh, dw) = padded_size, output_size, kernel_size, dilation
+    span = (ho - 1) * wp + wo
+    shifts = [u * dh * wp + v * dw for u in range(kh) for v in range(kw)]
+    assert shifts[-1] + span <= hp * wp, "the padded plane is too small for the output"
+    return span, shifts
+
+
+def _depthwise_forward_flat(xp, weight, dilation, output_size):
+    """Stride-1 depthwise conv2d (no bias) of the padded ``xp``: (N, C_out, H_out, W_out)."""
+    n, c_out, (hp, wp), (ho, wo) = xp.shape[0], weight.shape[0], xp.shape[2:], output_size
+    span, shifts = _flat_layout((hp, wp), output_size, weight.shape[2:], dilation)
+    taps = weight.reshape(c_out, -1, 1)                    # (C_out, kH*kW, 1)
+    out = np.empty((n, c_out, ho, wo), dtype=xp.dtype)
+    blocks = _channel_blocks(c_out, (hp * wp + 2 * ho * wp) * xp.itemsize, 1)
+    rows = np.empty((blocks[0].stop, ho * wp), dtype=xp.dtype)    # outputs on W_p-wide rows
+    scratch = np.empty((blocks[0].stop, span), dtype=xp.dtype)
+    for b in range(n):
+        planes = _channel_of_each_output(xp[b], c_out).reshape(c_out, hp * wp)
+        for cs in blocks:
+            k = cs.stop - cs.start
+            acc, product = rows[:k, :span], scratch[:k]
+            for t, shift in enumerate(shifts):
+                tap = planes[cs, shift:shift + span]
+                if t == 0:
+                    np.multiply(tap, taps[cs, t], out=acc)
+                else:
+                    acc += np.multiply(tap, taps[cs, t], out=product)
+            out[b, cs] = rows[:k].reshape(k, ho, wp)[:, :, :wo]   # drop the wrapped ends
+    return out
+
+
+def _spread_rows(dout_block, wp, out):
+    """``dout`` (C, H_out, W_out) on W_p-wide rows, zeros in the dropped columns: (C, H_out*W_p)."""
+    c, ho, wo = dout_block.shape
+    grid = out[:c].reshape(c, ho, wp)
+    grid[:, :, :wo] = dout_block
+    grid[:, :, wo:] = 0
+    return out[:c]
+
+
+def _depthwise_weight_gradient_flat(dout, xp, weight, dilation):
+    """Stride 1: ``dweight[c, u, v]`` is one dot product of two contiguous vectors per tap."""
+    c_out, _, kh, kw = weight.shape
+    (hp, wp), (ho, wo) = xp.shape[2:], dout.shape[2:]
+    span, shifts = _flat_layout((hp, wp), (ho, wo), (kh, kw), dilation)
+    dweight = np.zeros((c_out, kh * kw), dtype=xp.dtype)
+    blocks = _channel_blocks(c_out, (hp * wp + ho * wp) * xp.itemsize, 1)
+    spread = np.empty((blocks[0].stop, ho * wp), dtype=xp.dtype)
+    for b in range(xp.shape[0]):
+        planes = _channel_of_each_output(xp[b], c_out).reshape(c_out, hp * wp)
+        for cs in blocks:
+            grad = _spread_rows(dout[b, cs], wp, spread)[:, :span]
+            for t, shift in enumerate(shifts):
+                dweight[cs, t] += np.einsum("cl,cl->c", grad, planes[cs, shift:shift + span])
+    return dweight.reshape(c_out, 1, kh, kw)
+
+
+def _depthwise_input_gradient_flat(dout, weight, dilation, groups, padded_size):
+    """Stride 1: each tap adds ``weight[c, u, v] * dout`` onto one contiguous slice."""
+    n, c_out, (ho, wo), (hp, wp) = dout.shape[0], dout.shape[1], dout.shape[2:], padded_size
+    span, shifts = _flat_layout((hp, wp), (ho, wo), weight.shape[2:], dilation)
+    taps = weight.reshape(c_out, -1, 1)
+    dplanes = np.empty((c_out, hp * wp), dtype=dout.dtype)
+    dxp = np.empty((n, groups, hp, wp), dtype=dout.dtype)
+    blocks = _channel_blocks(c_out, (hp * wp + 2 * ho * wp) * dout.itemsize, 1)
+    spread = np.empty((blocks[0].stop, ho * wp), dtype=dout.dtype)
+    scratch = np.empty((blocks[0].stop, span), dtype=dout.dtype)
+    for b in range(n):
+        for cs in blocks:
+            k = cs.stop - cs.start
+            grad, product = _spread_rows(dout[b, cs], wp, spread)[:, :span], scratch[:k]
+            block = dplanes[cs]
+            block[...] = 0
+            for t, shift in enumerate(shifts):
+                block[:, shift:shift + span] += np.multiply(grad, taps[cs, t], out=product)
+        image = dplanes.reshape(c_out, hp, wp)
+        if groups == c_out:
+            dxp[b] = image
+        else:
+            dxp[b] = image.reshape(groups, c_out // groups, hp, wp).sum(axis=1)
+    return dxp
+
