@@ -226,7 +226,7 @@ def weight_gradient(dout, xp, m=2):
 # and the batched product gets (tiles, C_in) rows, the layout BLAS runs fastest here.
 
 def _matrices(m, dtype):
-    """The matrices of F(m x m, 3 x 3): ``B^T``, ``A^T`` as Python numbers, ``G kron G`` in ``dtype``.
+    """The matrices of F(m x m, 3 x 3): ``B^T`` and ``A^T`` as Python numbers, ``G kron G``.
 
     ``GG`` = G kron G (a^2, 9) transforms all the kernels in one product (``vec(G g G^T) =
     (G kron G) vec(g)``, ``vec`` reading row by row).
@@ -331,11 +331,11 @@ def output_transform_adjoint(dy, t):
     m, at = t["m"], t["AT"]
     a = m + 2
     b, r, _, tw, _, c_out = dy.shape
-    columns = [[at[j][l] for j in range(m)] for l in range(a)]      # column l of A^T
+    columns = [[at[j][k] for j in range(m)] for k in range(a)]      # column k of A^T
     day = np.empty((m, a, b, r, tw, c_out), dy.dtype)               # dY A^T
     for i in range(m):
-        for l in range(a):
-            _combine(columns[l], [dy[:, :, i, :, j] for j in range(m)], out=day[i, l])
+        for k in range(a):
+            _combine(columns[k], [dy[:, :, i, :, j] for j in range(m)], out=day[i, k])
     dm = np.empty((a, a, b, r, tw, c_out), dy.dtype)                # A (dY A^T)
     for k in range(a):
         _combine(columns[k], [day[i] for i in range(m)], out=dm[k])
