@@ -2,7 +2,7 @@
 
 LeCun et al. (1998) trained their LeNet-5 (60,000 parameters) on the 60,000 MNIST
 training digits plus randomly distorted copies and misclassified 82 of the 10,000
-test digits. Notebook 04a trains the lecture's LeNet-5 (ReLU, max pooling, 61,706
+test digits. Notebook 04a trains the course's LeNet-5 (ReLU, max pooling, 61,706
 parameters) for two epochs in about a minute; this script trains the same network
 for longer, with the same kind of distortions: every training batch is rotated
 (up to 10 degrees), scaled (up to 10%) and shifted (up to 2 pixels) at random.
@@ -73,7 +73,7 @@ def main(epochs, batch_size, max_lr, seed, threads):
     print()
     print("| model | parameters | epochs | distortions | train time | test errors | test accuracy |")
     print("|---|---|---|---|---|---|---|")
-    print(f"| LeNet-5 (lecture) | {sum(p.numel() for p in model.parameters()):,} | {epochs} "
+    print(f"| LeNet-5 (this course) | {sum(p.numel() for p in model.parameters()):,} | {epochs} "
           f"| rotate ±10°, scale ±10%, shift ±2 px | {minutes:.1f} min | {errors} "
           f"| {test['acc']:.2%} |")
     print("| LeNet-5 (LeCun et al. 1998) | 60,000 | | yes | | 82 | 99.18% |")

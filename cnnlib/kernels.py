@@ -1,4 +1,4 @@
-"""Hand-crafted kernels (filters) from the lectures, as float64 arrays.
+"""Hand-crafted kernels (filters), as float64 arrays.
 
 Before CNNs learned their kernels, image processing designed them by hand:
 smoothing (box, Gaussian), sharpening, edge and line detectors (Prewitt, Sobel,

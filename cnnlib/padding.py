@@ -4,7 +4,7 @@ Before a convolution or pooling layer slides its kernel over an image, the image
 *padded*: cells are added around the last two axes (H, W), so that the kernel can also
 sit on the border pixels.  A padding says two things:
 
-- *how much*: an int or a pair per axis, or one of the lecture's "valid" (none), "same"
+- *how much*: an int or a pair per axis, or one of the named paddings "valid" (none), "same"
   (the output keeps the input's size at stride 1) and "full" (every partial overlap of
   kernel and input counts); ``conv_padding`` turns any of them into explicit
   ``((top, bottom), (left, right))``;
@@ -13,12 +13,12 @@ sit on the border pixels.  A padding says two things:
   or copies of the image's own cells ("reflect", "replicate", "circular"); ``pad2d`` pads
   an ``(N, C, H, W)`` array (any ``(..., H, W)`` in fact) like ``torch.nn.functional.pad``.
 
-The padding fixes the output size.  Per axis, for a kernel of ``k`` taps, the lecture's
-formula is
+The padding fixes the output size.  Per axis, for a kernel of ``k`` taps, the output-size
+formula (lesson 02a) is
 
     H_out = floor((H + pad_top + pad_bottom - dilation * (k - 1) - 1) / stride) + 1
 
-``conv_output_size`` computes it with the lecture's names (``kernel_size``, ``stride``,
+``conv_output_size`` computes it with the lessons' names (``kernel_size``, ``stride``,
 ``padding``, ``dilation``), and refuses a kernel larger than the padded input with an
 error that says how much padding would make it fit (``conv_output_shape`` does it on
 every axis of an already padded input).  ``cnnlib.unfold``, ``cnnlib.conv`` and
@@ -117,8 +117,8 @@ def pad2d(x, padding, mode="constant", value=0.0):
     mode : {"constant", "zeros", "reflect", "replicate", "circular"}
         "constant" fills with ``value`` ("zeros" is the same with 0, the name
         ``torch.nn.Conv2d`` uses); "reflect" mirrors without repeating the edge
-        (``[a b c] -> b [a b c] b``); "replicate" repeats the edge (the lecture's
-        extension); "circular" wraps around (periodic).
+        (``[a b c] -> b [a b c] b``); "replicate" repeats the edge (called
+        extension in image processing); "circular" wraps around (periodic).
     value : float
         Fill value for "constant" (max pooling pads with ``-inf``).
 
@@ -193,15 +193,15 @@ def unpad2d(xp, pads, mode, size):
 # --------------------------------------------------------------------------------------
 def conv_output_size(n, kernel_size, stride=1, padding=0, dilation=1, exact=False,
                      ceil_mode=False):
-    """Output length of a convolution along one axis (the lecture's formula).
+    """Output length of a convolution along one axis (the formula of lesson 02a).
 
     ``floor((n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1``
 
     When the stride does not divide ``n + 2p - d(k-1) - 1`` the kernel "does not fit":
     its last steps would run off the padded input, so the remaining rows/columns are
     never visited.  PyTorch (and this function by default) then rounds down and
-    silently ignores them; with ``exact=True`` it raises instead, which is what the
-    lecture's quiz asks you to notice.
+    silently ignores them; with ``exact=True`` it raises instead, so that the
+    rows left out do not go unnoticed.
 
     Parameters
     ----------

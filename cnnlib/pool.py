@@ -210,7 +210,7 @@ def lp_pool2d(x, p, kernel_size, stride=None, ceil_mode=False, mean=False):
     With ``mean=False`` (PyTorch's definition) each window gives
     ``(sum of x ** p) ** (1 / p)``: p=1 is sum pooling, p=inf is max pooling (of ``|x|``).
 
-    With ``mean=True`` it is the lecture's Hoelder mean ``(mean of x ** p) ** (1 / p)``:
+    With ``mean=True`` it is the Hoelder (power) mean ``(mean of x ** p) ** (1 / p)``:
     p=1 is average pooling and large p approaches max pooling.
 
     Parameters
@@ -306,7 +306,7 @@ def max_pool2d_backward(dout, x, kernel_size, stride=None, padding=0, dilation=1
 
     Examples
     --------
-    The lecture's 1D example as a 1 x 7 image: window 3, stride 1, "same" padding 1.
+    A 1D example as a 1 x 7 image: window 3, stride 1, "same" padding 1.
 
     >>> x = np.array([[[3.0, 5, 6, 2, 2, 9, 4]]])
     >>> max_pool2d_backward(np.array([[[1.0, 2, 3, 4, 5, 6, 7]]]), x, (1, 3), 1, (0, 1))

@@ -284,7 +284,7 @@ def correlate2d(x, k, mode="full", boundary="fill", fillvalue=0):
     boundary : {"fill", "wrap", "symm", "extend"}
         What the image is taken to be outside its edges: ``fillvalue`` (zero
         padding), periodic, mirrored with the edge repeated, or the edge pixel
-        replicated (the lecture's "extension"; not in SciPy, whose name for it
+        replicated ("extension" in image processing; not in SciPy, whose name for it
         in ``scipy.ndimage`` is "nearest").
     fillvalue : float
         The value outside the image when ``boundary="fill"``.

@@ -1,4 +1,4 @@
-"""cnnlib.conv against torch.nn.functional.conv2d / conv1d and the lectures' worked examples."""
+"""cnnlib.conv against torch.nn.functional.conv2d / conv1d and the source decks' worked examples."""
 import numpy as np
 import pytest
 import torch

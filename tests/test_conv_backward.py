@@ -199,7 +199,7 @@ def test_conv2d_backward_matches_finite_differences(stride, padding, dilation, g
 
 
 def test_lecture_example_weight_and_input_gradients_by_hand_and_scipy():
-    # X and K from the lecture's 2D example; with dout all ones each kernel tap's gradient
+    # X and K from a source deck's 2D example; with dout all ones each kernel tap's gradient
     # is the sum of the 2x2 block of X it touched: 0+1+3+4 = 8, 1+2+4+5 = 12, ...
     x = np.arange(9.0).reshape(3, 3)
     k = np.array([[0.0, 1.0], [2.0, 3.0]])

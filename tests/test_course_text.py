@@ -2,7 +2,9 @@
 
 (a) No phrase that assumes the student attended someone's lectures ("the lecture", "the
     slides", "Quiz Q2-1", a course code...) in any notebook, the README or a website page,
-    outside a "## References" section and the bibliography page.
+    outside a "## References" section and the bibliography page; nor in the library, the
+    lecturer's tools, the benchmarks or CONTRIBUTING.md, whose docstrings and comments
+    students read too (the API pages of the website are made from them).
 (b) Every figure of every committed notebook has its written alt text: one "# alt: ..." line
     per figure in the cell that draws it (the website uses those lines as the <img alt>).
 (c) Every learning objective of website/guide/objectives.yml names a quiz, exercise or graded
@@ -137,6 +139,25 @@ def test_no_phrase_assumes_attendance(path):
     found = phrases_in(path)
     assert not found, (f"{len(found)} phrase(s) written for someone who attended a lecture: "
                        + "; ".join(f"{where}: {phrase!r}" for where, phrase in found))
+
+
+def library_files():
+    """The code and notes students read beside the notebooks."""
+    files = [REPO / "CONTRIBUTING.md", REPO / "benchmarks" / "README.md"]
+    for folder in ("cnnlib", "course_admin", "benchmarks"):
+        files += sorted(p for p in (REPO / folder).rglob("*.py") if "__pycache__" not in p.parts)
+    return files
+
+
+def test_no_phrase_in_the_library_assumes_attendance():
+    found = []
+    for path in library_files():
+        text = path.read_text(encoding="utf-8")
+        found += [f"{relative(path)} line {text[:m.start()].count(chr(10)) + 1}: {m.group(0)!r}"
+                  for m in ATTENDANCE.finditer(text)]
+    assert len(library_files()) > 100
+    assert not found, (f"{len(found)} phrase(s) written for someone who attended a lecture: "
+                       + "; ".join(found))
 
 
 def test_bibliography_lists_the_decks_and_is_the_only_page_with_course_codes():

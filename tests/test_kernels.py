@@ -1,4 +1,4 @@
-"""cnnlib.kernels: the lectures' values, and the filters against scipy.ndimage / scipy.signal."""
+"""cnnlib.kernels: the decks' values, and the filters against scipy.ndimage / scipy.signal."""
 import math
 
 import numpy as np
@@ -25,8 +25,8 @@ def step_edge(vertical):
     return img
 
 
-# --------------------------------------------------------------------------- the lectures' values
-def test_fixed_kernels_have_the_lectures_values():
+# --------------------------------------------------------------------------- the decks' values
+def test_fixed_kernels_have_the_source_decks_values():
     np.testing.assert_array_equal(kernels.sharpen(), [[0, -1, 0], [-1, 5, -1], [0, -1, 0]])
     np.testing.assert_array_equal(kernels.edge(), [[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]])
     np.testing.assert_array_equal(kernels.laplacian(), [[0, 1, 0], [1, -4, 1], [0, 1, 0]])

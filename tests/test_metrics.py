@@ -212,7 +212,7 @@ def test_classification_report_equals_sklearn(case, digits):
                                   digits=digits, zero_division=0)
 
 
-# --------------------------------------------------------------------------- the lecture's table
+# --------------------------------------------------------------------------- a deck's table
 def test_hand_counted_detection_table():
     # 10 samples, 4 present: 3 detected (TP), 1 missed (FN); of the 6 absent,
     # 1 false alarm (FP) and 5 correctly left alone (TN).

@@ -44,7 +44,7 @@ def test_sigmoid_saturates_without_overflow_warnings():
         warnings.simplefilter("error")
         s = nn.sigmoid(x)
     np.testing.assert_allclose(s, torch.sigmoid(torch.from_numpy(x)).numpy(), rtol=1e-15, atol=0)
-    assert s[-1] == 1.0          # the lecture's sigma(18525) is exactly 1 in float64
+    assert s[-1] == 1.0          # a source deck's sigma(18525) is exactly 1 in float64
 
 
 def test_log_softmax_equals_torch_for_large_scores():
@@ -83,7 +83,7 @@ def test_binary_cross_entropy_with_logits_equals_torch(shape, reduction, seed):
 
 
 def test_binary_cross_entropy_with_logits_is_finite_where_the_sigmoid_saturates():
-    # The lecture's net input 18525 with target 0: sigma rounds to 1 and log(1 - 1) = -inf,
+    # A source deck's net input 18525 with target 0: sigma rounds to 1 and log(1 - 1) = -inf,
     # but on the logit the loss is 18525 exactly and the gradient sigma - y = 1.
     with np.errstate(divide="ignore"):
         assert np.log(1 - nn.sigmoid(np.array(18525.0))) == -np.inf

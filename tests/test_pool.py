@@ -1,4 +1,4 @@
-"""cnnlib.pool against torch.nn.functional pooling and the lectures' worked examples."""
+"""cnnlib.pool against torch.nn.functional pooling and the source decks' worked examples."""
 import numpy as np
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""Backward passes of cnnlib.pool against torch.autograd, finite differences and the lectures."""
+"""Backward passes of cnnlib.pool against torch.autograd, finite differences and the decks."""
 import numpy as np
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""cnnlib.signal against NumPy, SciPy and the lectures' worked examples."""
+"""cnnlib.signal against NumPy, SciPy and the source decks' worked examples."""
 import numpy as np
 import pytest
 import scipy.linalg

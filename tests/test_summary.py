@@ -1,4 +1,4 @@
-"""cnnlib.models.summary and receptive_field against hand counts, the lecture's VGG-16
+"""cnnlib.models.summary and receptive_field against hand counts, a source deck's VGG-16
 table, torchvision's published operation counts and autograd."""
 import pytest
 import torch
@@ -49,7 +49,7 @@ def test_lenet5_classic_summary_counts_only_c3_connections():
 
 
 # --------------------------------------------------------------------------- VGG-16 lecture table
-# The lecture's table (CS231n): output size and weights per layer (the slide omits biases).
+# A source deck's table (CS231n): output size and weights per layer (the slide omits biases).
 VGG16_SLIDE = [
     ("conv", (64, 224, 224), 3 * 3 * 3 * 64), ("conv", (64, 224, 224), 3 * 3 * 64 * 64),
     ("pool", (64, 112, 112), 0),

@@ -72,7 +72,7 @@ def confusion_matrix(y_true, y_pred, num_classes=None, *, normalize=None):
 
 
 def one_vs_rest_counts(y_true, y_pred, num_classes=None):
-    """The lecture's table for every class: TP, FP, FN and TN, one class against the rest.
+    """The table of counts for every class: TP, FP, FN and TN, one class against the rest.
 
     Parameters
     ----------

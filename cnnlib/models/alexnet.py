@@ -36,7 +36,7 @@ def dense_head(num_classes, dropout):
 
 
 class AlexNet(nn.Module):
-    """AlexNet as the lecture tables it: 227x227x3 input.
+    """AlexNet as lesson 04a tables it: 227x227x3 input.
 
     ======  ==============================================  ==============
     layer   what                                            output

@@ -1,4 +1,4 @@
-"""LeNet-5: the lecture's modern version and LeCun et al.'s 1998 original.
+"""LeNet-5: the course's modern version and LeCun et al.'s 1998 original.
 
 Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, "Gradient-based learning applied to
 document recognition", Proc. IEEE 86(11), 1998. The original has 60,000 trainable
@@ -16,7 +16,7 @@ __all__ = ["LeNet5", "LeNet5Classic", "lenet5", "lenet5_classic"]
 
 
 class LeNet5(nn.Module):
-    """The LeNet-5 of the lectures: ReLU, max pooling, 28x28 input, 61,706 parameters.
+    """The course's LeNet-5: ReLU, max pooling, 28x28 input, 61,706 parameters.
 
     ==========  ==========================  ==================  ==========
     layer       what                        output (per image)  parameters
@@ -80,7 +80,7 @@ class LeNet5(nn.Module):
 
 
 def lenet5(num_classes=10, in_channels=1, **kwargs):
-    """The lectures' LeNet-5 for 28x28 images (61,706 parameters); see :class:`LeNet5`.
+    """The course's LeNet-5 for 28x28 images (61,706 parameters); see :class:`LeNet5`.
 
     Every other option of :class:`LeNet5` passes through ``**kwargs``.
     """

@@ -1,7 +1,7 @@
 """Measure a network layer by layer: shapes, parameters, activations, MACs, receptive field.
 
 ``summary(model, input_size)`` runs one image through the model and records, for
-every layer, the numbers the lectures put in their architecture tables:
+every layer, the numbers the lessons put in their architecture tables:
 
 * output shape, per image ``(C, H, W)``;
 * parameters: ``C_out * C_in / groups * kH * kW (+ C_out biases)`` for a

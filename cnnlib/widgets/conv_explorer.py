@@ -42,7 +42,7 @@ def conv_explorer_state(input_size, kernel_size, padding=0, stride=1, dilation=1
     Returns
     -------
     dict with ``output_size`` (an int, or None if the kernel does not fit), ``error``
-    (our message then), ``formula`` (the lecture's formula with the numbers filled in),
+    (our message then), ``formula`` (the output-size formula with the numbers filled in),
     ``unused`` (input rows/columns the last stride step leaves out, None if it does not
     fit), ``torch_output_size`` and ``agrees`` (None without the check), ``position``,
     ``geometry`` (``conv_geometry`` of the setting, None if it does not fit) and
