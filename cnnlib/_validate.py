@@ -23,6 +23,14 @@ __all__ = ["as_ints", "real_array", "compute_dtype", "result_dtype", "size_text"
 
 def as_ints(value, name, ndim, minimum):
     """``value`` (an int or a tuple of ``ndim`` ints) as a tuple of ``ndim`` ints >= minimum."""
+    # The usual case first, in a few cheap tests: every layer checks its stride, padding and
+    # dilation on every call (about a hundred times per LeNet-5 training step).  ``type(v) is
+    # int`` is false for booleans and NumPy integers, which take the full path below.
+    if type(value) is int and value >= minimum:
+        return (value,) * ndim
+    if type(value) is tuple and len(value) == ndim and all(
+            type(v) is int and v >= minimum for v in value):
+        return value
     items = tuple(value) if isinstance(value, (tuple, list)) else (value,) * ndim
     if len(items) != ndim or not all(
             isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in items):
