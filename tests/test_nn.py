@@ -171,6 +171,33 @@ def test_layer_forward_backward_and_parameter_grads_equal_torch(index):
             np.testing.assert_allclose(layer.state_dict()[name], value.numpy(), **TOL)
 
 
+def test_conv2d_backward_uses_the_columns_of_the_latest_forward_only():
+    # Conv2d keeps the forward's im2col columns for the weight gradient (conv2d's cache),
+    # in training only: a second, larger batch whose columns are built in blocks (so not
+    # kept) must not meet the first batch's columns.
+    from unittest import mock
+
+    from cnnlib import _conv_fast
+    layer, tlayer = nn.Conv2d(2, 3, 3, padding=1), torch.nn.Conv2d(2, 3, 3, padding=1)
+    layer.to(np.float64)
+    tlayer.double()
+    layer.load_state_dict(tlayer.state_dict())
+    rng = np.random.default_rng(0)
+    layer(rng.normal(size=(2, 2, 5, 5)))                    # columns kept: one block
+    assert "columns" in layer._columns
+    x = rng.normal(size=(3, 2, 6, 6))
+    with mock.patch.object(_conv_fast, "CHUNK_BYTES", 64):  # many blocks: nothing kept
+        out = layer(x)
+        dout = rng.normal(size=out.shape)
+        layer.zero_grad()
+        layer.backward(dout)
+    torch_grad(tlayer, x, dout)
+    np.testing.assert_allclose(layer.weight.grad, tlayer.weight.grad.numpy(), **TOL)
+    layer.eval()
+    layer(x)
+    assert layer._columns is None                           # evaluation keeps nothing
+
+
 def test_layer_defaults_match_torch_shapes_and_init_range():
     conv, tconv = nn.Conv2d(6, 16, 5, rng=0), torch.nn.Conv2d(6, 16, 5)
     lin, tlin = nn.Linear(400, 120, rng=0), torch.nn.Linear(400, 120)

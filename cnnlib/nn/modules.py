@@ -113,13 +113,18 @@ class Conv2d(Module):
 
     def forward(self, x):
         self._x = x
+        # In training, the im2col columns the forward builds are kept for backward's weight
+        # gradient (conv2d's ``cache``, which conv2d empties on every call), so backward
+        # needs no second copy of them; in evaluation nothing is kept.
+        self._columns = {} if self.training else None
         return conv2d(x, self.weight.data, None if self.bias is None else self.bias.data,
-                      self.stride, self.padding, self.dilation, self.groups)
+                      self.stride, self.padding, self.dilation, self.groups,
+                      cache=self._columns)
 
     def backward(self, dout):
         dx, dweight, dbias = conv2d_backward(dout, self._x, self.weight.data, self.stride,
                                              self.padding, self.dilation, self.groups,
-                                             input_grad=self.input_grad)
+                                             input_grad=self.input_grad, cache=self._columns)
         _accumulate(self.weight, dweight)
         if self.bias is not None:
             _accumulate(self.bias, dbias)
